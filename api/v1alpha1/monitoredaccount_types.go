@@ -1,0 +1,287 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Channel is the chat channel an account is captured from.
+// +kubebuilder:validation:Enum=Webhook;Simulator
+type Channel string
+
+// Channels with a connector today. WeCom, WeChat Official Accounts, WhatsApp,
+// Slack, Telegram and LINE join this list as their connectors land.
+const (
+	// ChannelWebhook is the generic signed JSON webhook (docs/channels/webhook.md).
+	ChannelWebhook Channel = "Webhook"
+	// ChannelSimulator generates realistic multilingual traffic for demos and tests.
+	ChannelSimulator Channel = "Simulator"
+)
+
+// AccountState is the operating state an administrator sets for an account.
+// +kubebuilder:validation:Enum=Active;Suspended;Quarantined
+type AccountState string
+
+// Account states.
+const (
+	// AccountActive captures normally.
+	AccountActive AccountState = "Active"
+	// AccountSuspended stops the connector; archived messages stay.
+	AccountSuspended AccountState = "Suspended"
+	// AccountQuarantined keeps capturing but marks the account as under
+	// investigation (for example a suspected compromise).
+	AccountQuarantined AccountState = "Quarantined"
+)
+
+// PrivacyMode decides what reviewers see of an account's messages.
+// +kubebuilder:validation:Enum=Standard;TotalPrivacy
+type PrivacyMode string
+
+// Privacy modes.
+const (
+	PrivacyStandard PrivacyMode = "Standard"
+	// PrivacyTotal shows reviewers findings with masked evidence only; revealing
+	// content needs a reason and a second approver.
+	PrivacyTotal PrivacyMode = "TotalPrivacy"
+)
+
+// Direction of a message relative to the monitored organisation.
+// +kubebuilder:validation:Enum=inbound;outbound;internal
+type Direction string
+
+// Custodian is the person whose account this is, for review and eDiscovery.
+type Custodian struct {
+	// name is the custodian's full name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Name string `json:"name"`
+	// email is the custodian's work email address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:Pattern=`^[^@\s]+@[^@\s]+$`
+	Email string `json:"email,omitempty"`
+	// employeeID is the HR identifier, used to join with other archives.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	EmployeeID string `json:"employeeID,omitempty"`
+	// department of the custodian.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Department string `json:"department,omitempty"`
+}
+
+// CaptureSpec says what to capture.
+type CaptureSpec struct {
+	// attachments enables capture of attachment content (metadata is always captured).
+	// +optional
+	// +kubebuilder:default=true
+	Attachments *bool `json:"attachments,omitempty"`
+	// maxAttachmentBytes caps the size of one captured attachment.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=2147483648
+	MaxAttachmentBytes *int64 `json:"maxAttachmentBytes,omitempty"`
+	// directions to capture; all when empty. Regulations usually require all.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=3
+	Directions []Direction `json:"directions,omitempty"`
+}
+
+// PrivacySpec configures what reviewers see.
+type PrivacySpec struct {
+	// mode is Standard or TotalPrivacy.
+	// +optional
+	// +kubebuilder:default=Standard
+	Mode PrivacyMode `json:"mode,omitempty"`
+}
+
+// SimulatorSpec configures the Simulator channel.
+type SimulatorSpec struct {
+	// messagesPerMinute is the rate of generated messages.
+	// +optional
+	// +kubebuilder:default=60
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=600000
+	MessagesPerMinute int32 `json:"messagesPerMinute,omitempty"`
+	// seed makes the generated traffic reproducible.
+	// +optional
+	Seed int64 `json:"seed,omitempty"`
+}
+
+// ConnectorSpec tunes the connector pod of the account.
+type ConnectorSpec struct {
+	// image overrides the connector image the operator was configured with.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+	// resources of the connector container.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// nodeSelector for the connector pod.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// tolerations for the connector pod.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// spoolSize is the size of the connector's durable spool volume. Messages
+	// wait there while the archive is unreachable.
+	// +optional
+	// +kubebuilder:default="1Gi"
+	SpoolSize *resource.Quantity `json:"spoolSize,omitempty"`
+}
+
+// MonitoredAccountSpec is one enrolled chat account.
+// +kubebuilder:validation:XValidation:rule="self.channel == 'Simulator' || has(self.credentialsSecretRef)",message="credentialsSecretRef is required for this channel: name a Secret holding the channel's credentials (see docs/channels)",fieldPath=".credentialsSecretRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.simulator) || self.channel == 'Simulator'",message="simulator settings are only valid with channel Simulator",fieldPath=".simulator"
+// +kubebuilder:validation:XValidation:rule="self.channel == oldSelf.channel",message="channel is immutable: enrol the account again under a new MonitoredAccount",fieldPath=".channel"
+type MonitoredAccountSpec struct {
+	// channel the account is captured from.
+	// +required
+	Channel Channel `json:"channel"`
+
+	// externalID is the channel's identifier of the account (WeCom userid,
+	// phone number id, bot id...).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	ExternalID string `json:"externalID"`
+
+	// custodian is the person the account belongs to.
+	// +required
+	Custodian Custodian `json:"custodian"`
+
+	// credentialsSecretRef names a Secret in the same namespace with the
+	// channel's credentials; the keys each channel needs are in docs/channels.
+	// +optional
+	CredentialsSecretRef *LocalObjectReference `json:"credentialsSecretRef,omitempty"`
+
+	// capture says what to capture.
+	// +optional
+	Capture CaptureSpec `json:"capture,omitempty"`
+
+	// privacy configures what reviewers see.
+	// +optional
+	Privacy PrivacySpec `json:"privacy,omitempty"`
+
+	// state is Active, Suspended (connector stopped) or Quarantined.
+	// +optional
+	// +kubebuilder:default=Active
+	State AccountState `json:"state,omitempty"`
+
+	// simulator settings, for channel Simulator only.
+	// +optional
+	Simulator *SimulatorSpec `json:"simulator,omitempty"`
+
+	// connector tunes the connector pod.
+	// +optional
+	Connector ConnectorSpec `json:"connector,omitempty"`
+}
+
+// EffectiveRetention is the retention in force for an account: the longest of
+// every RetentionRule that selects it.
+type EffectiveRetention struct {
+	// retain is the ISO 8601 period records are kept for.
+	Retain string `json:"retain"`
+	// rule is the RetentionRule that sets it.
+	Rule string `json:"rule"`
+	// regulation of that rule.
+	Regulation Regulation `json:"regulation"`
+}
+
+// CaptureStatus is what the archive has received from the account.
+type CaptureStatus struct {
+	// messagesCaptured is the number of records archived for the account.
+	// +optional
+	MessagesCaptured int64 `json:"messagesCaptured"`
+	// lastMessageTime is the send time of the newest archived record.
+	// +optional
+	LastMessageTime *metav1.Time `json:"lastMessageTime,omitempty"`
+	// lastHeartbeatTime is when the archive last received a batch from the connector.
+	// +optional
+	LastHeartbeatTime *metav1.Time `json:"lastHeartbeatTime,omitempty"`
+}
+
+// FindingsStatus counts policy findings on the account's records.
+type FindingsStatus struct {
+	// open findings not yet reviewed.
+	// +optional
+	Open int64 `json:"open"`
+	// total findings.
+	// +optional
+	Total int64 `json:"total"`
+}
+
+// MonitoredAccountStatus is the observed state of a MonitoredAccount.
+type MonitoredAccountStatus struct {
+	// observedGeneration is the generation this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, CredentialsValid, ConnectorAvailable, PoliciesAttached,
+	// CaptureHealthy, Compromised.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// attachedPolicies are the CompliancePolicies that select the account, sorted.
+	// +optional
+	// +listType=set
+	AttachedPolicies []string `json:"attachedPolicies,omitempty"`
+	// policyBundleDigest is the digest of the compiled policy bundle the
+	// connector is running.
+	// +optional
+	PolicyBundleDigest string `json:"policyBundleDigest,omitempty"`
+	// effectiveRetention is the retention in force; absent means no rule selects
+	// the account, and its records are never purged.
+	// +optional
+	EffectiveRetention *EffectiveRetention `json:"effectiveRetention,omitempty"`
+	// capture statistics read from the archive.
+	// +optional
+	Capture CaptureStatus `json:"capture,omitzero"`
+	// findings statistics read from the archive.
+	// +optional
+	Findings FindingsStatus `json:"findings,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=macct,categories=vigil
+// +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channel`
+// +kubebuilder:printcolumn:name="Custodian",type=string,JSONPath=`.spec.custodian.name`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Policies",type=string,JSONPath=`.status.attachedPolicies`
+// +kubebuilder:printcolumn:name="Retention",type=string,JSONPath=`.status.effectiveRetention.retain`
+// +kubebuilder:printcolumn:name="Messages",type=integer,JSONPath=`.status.capture.messagesCaptured`
+// +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.findings.open`
+// +kubebuilder:printcolumn:name="Last Message",type=date,JSONPath=`.status.capture.lastMessageTime`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// MonitoredAccount enrols one chat account for capture, supervision and retention.
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label (lower case letters, digits and '-', starting with a letter, at most 63 characters): it names the connector's Service and pods"
+type MonitoredAccount struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+	// +required
+	Spec MonitoredAccountSpec `json:"spec"`
+	// +optional
+	Status MonitoredAccountStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// MonitoredAccountList is a list of MonitoredAccounts.
+type MonitoredAccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []MonitoredAccount `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&MonitoredAccount{}, &MonitoredAccountList{})
+}

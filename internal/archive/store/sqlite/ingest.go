@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/capture"
+)
+
+type ingestJob struct {
+	account   store.AccountKey
+	custodian string
+	actor     string
+	envs      []capture.Envelope
+	result    store.IngestResult
+}
+
+// Ingest stores a batch durably and idempotently.
+func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian, actor string, envs []capture.Envelope) (store.IngestResult, error) {
+	if _, err := store.ParseAccountKey(string(account)); err != nil {
+		return store.IngestResult{}, fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	for i := range envs {
+		if envs[i].Record == nil {
+			return store.IngestResult{}, fmt.Errorf("%w: envelope %d has no record", store.ErrInvalid, i)
+		}
+		if err := envs[i].Record.Validate(); err != nil {
+			return store.IngestResult{}, fmt.Errorf("%w: envelope %d: %v", store.ErrInvalid, i, err)
+		}
+	}
+	if len(envs) == 0 {
+		return store.IngestResult{}, nil
+	}
+	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs}
+	if err := s.submit(ctx, &writeJob{ingest: job}); err != nil {
+		return store.IngestResult{}, err
+	}
+	return job.result, nil
+}
+
+// applyIngest inserts one caller's batch inside the group's transaction and
+// keeps the account's statistics in step.
+func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO records
+		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account, dedup_key) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("while preparing the insert: %w", err)
+	}
+	defer stmt.Close()
+	now := nanos(s.now())
+	var inserted, findings int64
+	var lastSent int64
+	for i := range j.envs {
+		rec := j.envs[i].Record
+		body, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("while encoding record %s: %w", rec.ID, err)
+		}
+		var fbody []byte
+		if len(j.envs[i].Findings) > 0 {
+			if fbody, err = json.Marshal(j.envs[i].Findings); err != nil {
+				return fmt.Errorf("while encoding findings of %s: %w", rec.ID, err)
+			}
+		}
+		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, nanos(rec.SentAt), now,
+			rec.Text, body, fbody, len(j.envs[i].Findings))
+		if err != nil {
+			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			inserted++
+			findings += int64(len(j.envs[i].Findings))
+			lastSent = max(lastSent, nanos(rec.SentAt))
+		}
+	}
+	j.result = store.IngestResult{Inserted: int(inserted), Duplicates: len(j.envs) - int(inserted)}
+	if inserted > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_stats (account, messages, last_message, last_capture, findings_total, findings_open)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET
+				messages = messages + excluded.messages,
+				last_message = max(coalesce(last_message, 0), excluded.last_message),
+				last_capture = excluded.last_capture,
+				findings_total = findings_total + excluded.findings_total,
+				findings_open = findings_open + excluded.findings_open`,
+			string(j.account), inserted, lastSent, now, findings, findings); err != nil {
+			return fmt.Errorf("while updating statistics of %s: %w", j.account, err)
+		}
+	}
+	detail := fmt.Sprintf(`{"inserted":%d,"duplicates":%d}`, j.result.Inserted, j.result.Duplicates)
+	return s.audit(ctx, tx, j.actor, store.AuditIngest, string(j.account), detail)
+}
+
+// Stats reads an account's statistics; an account with no records has zeros.
+func (s *Store) Stats(ctx context.Context, account store.AccountKey) (store.AccountStats, error) {
+	var st store.AccountStats
+	var lastMsg, lastCap sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, `SELECT messages, last_message, last_capture, findings_total, findings_open
+		FROM account_stats WHERE account = ?`, string(account)).Scan(&st.MessagesCaptured, &lastMsg, &lastCap, &st.FindingsTotal, &st.FindingsOpen)
+	if err == sql.ErrNoRows {
+		return store.AccountStats{}, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("while reading statistics of %s: %w", account, err)
+	}
+	if st.MessagesCaptured > 0 {
+		st.LastMessageTime = nullTime(lastMsg)
+	}
+	st.LastCaptureTime = nullTime(lastCap)
+	return st, nil
+}

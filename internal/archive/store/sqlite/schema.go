@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+// Never edit a released migration: append a new one.
+var migrations = []string{
+	`CREATE TABLE records (
+		seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+		id             TEXT    NOT NULL UNIQUE,
+		account        TEXT    NOT NULL,
+		custodian      TEXT    NOT NULL,
+		dedup_key      TEXT    NOT NULL,
+		sent_at        INTEGER NOT NULL,
+		ingested_at    INTEGER NOT NULL,
+		text           TEXT    NOT NULL,
+		record         BLOB    NOT NULL,
+		findings       BLOB,
+		findings_count INTEGER NOT NULL,
+		UNIQUE (account, dedup_key)
+	);
+	CREATE INDEX records_account_sent ON records (account, sent_at);
+	CREATE INDEX records_custodian_sent ON records (custodian, sent_at);
+	CREATE TABLE account_stats (
+		account        TEXT PRIMARY KEY,
+		messages       INTEGER NOT NULL,
+		last_message   INTEGER,
+		last_capture   INTEGER,
+		findings_total INTEGER NOT NULL,
+		findings_open  INTEGER NOT NULL
+	);
+	CREATE TABLE holds (
+		id             TEXT PRIMARY KEY,
+		from_ns        INTEGER,
+		to_ns          INTEGER,
+		query          TEXT NOT NULL,
+		reason         TEXT NOT NULL,
+		actor          TEXT NOT NULL,
+		created_at     INTEGER NOT NULL,
+		updated_at     INTEGER NOT NULL,
+		released_at    INTEGER,
+		release_reason TEXT,
+		release_actor  TEXT
+	);
+	CREATE TABLE hold_accounts (
+		hold_id TEXT NOT NULL REFERENCES holds (id),
+		account TEXT NOT NULL,
+		PRIMARY KEY (hold_id, account)
+	);
+	CREATE INDEX hold_accounts_account ON hold_accounts (account);
+	CREATE TABLE hold_custodians (
+		hold_id   TEXT NOT NULL REFERENCES holds (id),
+		custodian TEXT NOT NULL,
+		PRIMARY KEY (hold_id, custodian)
+	);
+	CREATE INDEX hold_custodians_custodian ON hold_custodians (custodian);
+	CREATE TABLE purge_certificates (
+		id         TEXT PRIMARY KEY,
+		rule       TEXT NOT NULL,
+		body       BLOB NOT NULL,
+		sha256     TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE audit_events (
+		seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+		at      INTEGER NOT NULL,
+		actor   TEXT NOT NULL,
+		action  TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		detail  TEXT NOT NULL
+	);`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("while reading the schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("the database schema is version %d, newer than this vigil (%d): refusing to open it", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("while applying schema migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("while committing schema migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/vigil-operator/vigil/internal/archive/api"
+	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
+	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
+)
+
+// Authentication modes of `vigil archive`.
+const (
+	authTokenReview = "tokenreview"
+	authStatic      = "static"
+)
+
+type archiveOptions struct {
+	dataDir          string
+	listen           string
+	auth             string
+	staticTokensFile string
+	audience         string
+	admins           []string
+	maxBatchBytes    int64
+	maxBatch         int
+	logFormat        string
+}
+
+func newArchiveCommand() *cobra.Command {
+	o := &archiveOptions{}
+	cmd := &cobra.Command{
+		Use:   "archive",
+		Short: "Run the archive: durable, deduplicated ingest, statistics, retention purges, legal holds and search",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := newLogger(o.logFormat).WithName("archive")
+			var cfg *rest.Config
+			if o.auth == authTokenReview {
+				var err error
+				if cfg, err = ctrl.GetConfig(); err != nil {
+					return fmt.Errorf("while loading the Kubernetes client configuration for TokenReview: %w", err)
+				}
+			}
+			ln, err := net.Listen("tcp", o.listen)
+			if err != nil {
+				return fmt.Errorf("while listening on %s: %w", o.listen, err)
+			}
+			return serveArchive(cmd.Context(), o, cfg, ln, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dataDir, "data-dir", "/var/lib/vigil/archive", "directory of the archive database (a persistent volume)")
+	f.StringVar(&o.listen, "listen", ":8080", "address of the API, probes and metrics")
+	f.StringVar(&o.auth, "auth", authTokenReview, "how callers are authenticated: tokenreview (Kubernetes TokenReview) or static (a token file)")
+	f.StringVar(&o.staticTokensFile, "static-tokens-file", "", "with --auth=static: file of \"token,username\" lines")
+	f.StringVar(&o.audience, "audience", cc.ArchiveAudience, "audience the callers' ServiceAccount tokens must carry")
+	f.StringSliceVar(&o.admins, "admin-subject", []string{"system:serviceaccount:vigil-system:vigil-manager"},
+		"usernames that may read statistics, run purges and manage holds (the operator)")
+	f.Int64Var(&o.maxBatchBytes, "max-batch-bytes", api.DefaultMaxBatchBytes, "largest ingest request body")
+	f.IntVar(&o.maxBatch, "max-batch", api.DefaultMaxBatch, "most envelopes in one ingest request")
+	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
+	return cmd
+}
+
+// serveArchive runs the archive on ln until ctx ends, then drains requests
+// and closes the store. cfg is the Kubernetes client configuration for
+// TokenReview and SubjectAccessReview (nil with static authentication).
+func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln net.Listener, log logr.Logger) error {
+	var authn api.Authenticator
+	var authz api.Authorizer
+	switch o.auth {
+	case authTokenReview:
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return fmt.Errorf("while building the Kubernetes client: %w", err)
+		}
+		authn = api.NewTokenReviewAuthenticator(cs, o.audience)
+		authz = api.SubjectAccessReviewAuthorizer{Client: cs}
+	case authStatic:
+		a, err := api.LoadStaticTokens(o.staticTokensFile)
+		if err != nil {
+			return err
+		}
+		authn, authz = a, api.NoAuthorizer{}
+	default:
+		return fmt.Errorf("--auth must be %s or %s, not %q", authTokenReview, authStatic, o.auth)
+	}
+	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error(err, "Closing the store")
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := api.NewServer(api.Options{
+		Store: st, Authenticator: authn, Authorizer: authz, AdminSubjects: o.admins, Logger: log,
+		Registerer: reg, Gatherer: reg, MaxBatchBytes: o.maxBatchBytes, MaxBatch: o.maxBatch,
+	})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("Archive serving", "address", ln.Addr().String(), "dataDir", o.dataDir, "auth", o.auth)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("while serving the archive API: %w", err)
+	case <-ctx.Done():
+	}
+	// Let in-flight batches finish: a connector whose batch is cut off
+	// resends it, but finishing avoids the duplicate work.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("while shutting the archive API down: %w", err)
+	}
+	log.Info("Archive stopped")
+	return nil
+}

@@ -1,0 +1,38 @@
+// Package cli holds the vigil subcommands, one file each.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-operator/vigil/internal/version"
+)
+
+// Main runs the vigil command line and returns the exit code.
+func Main(args []string) int {
+	root := &cobra.Command{
+		Use:           "vigil",
+		Short:         "Compliance capture, supervision and retention for chat channels, as a Kubernetes operator",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version.String(),
+	}
+	root.AddCommand(
+		newManagerCommand(),
+		newConnectorCommand(),
+		newArchiveCommand(),
+	)
+	root.SetArgs(args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil:", err)
+		return 1
+	}
+	return 0
+}
