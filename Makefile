@@ -67,8 +67,9 @@ build: ## Build the vigil binary.
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(LOCALBIN)/vigil ./cmd
 
 .PHONY: image
-image: ## Build the OCI image tarball bin/vigil-image.tar without a Docker engine.
-	$(GO) run ./hack/image --binary-dir $(LOCALBIN) --tag $(IMG) --out $(LOCALBIN)/vigil-image.tar
+image: ## Build the OCI image tarball bin/vigil-image.tar (linux/amd64) without a Docker engine.
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(LOCALBIN)/linux-amd64/vigil ./cmd
+	$(GO) run ./hack/image --binary-dir $(LOCALBIN)/linux-amd64 --tag $(IMG) --out $(LOCALBIN)/vigil-image.tar
 
 .PHONY: dev
 dev: build envtest ## Run the whole system locally (control plane, operator, archive, connectors, sample traffic).
@@ -79,3 +80,14 @@ dev: build envtest ## Run the whole system locally (control plane, operator, arc
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv -f $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+##@ Packaging
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart with a helm built from its Go module (hack/setup-helm.sh).
+	"$$(hack/setup-helm.sh | tail -n 1)" lint --strict charts/vigil
+
+.PHONY: test-packaging
+test-packaging: ## Run the packaging tests only: chart, kustomize, OCI image, dry-run apply on envtest.
+	HELM="$$(hack/setup-helm.sh | tail -n 1)" KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh | tail -n 1)" \
+		$(GO) test -count=1 ./test/packaging/... ./hack/image/...

@@ -19,12 +19,17 @@ mkdir -p "$dest"
 
 build() { # build <tools-module-dir> <package> <output> <version-ldflags>
 	local dir="$1" pkg="$2" out="$3" ldflags="$4"
-	if [[ -x "$dest/$out" && "$dest/$out" -nt "$dir/go.sum" ]]; then
+	# The stamp is the tools module's go.sum digest, not its mtime: a fresh
+	# clone has new mtimes but needs no rebuild.
+	local stamp
+	stamp="$(sha256sum "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16) $ldflags"
+	if [[ -x "$dest/$out" && -f "$dest/$out.stamp" && "$(cat "$dest/$out.stamp")" == "$stamp" ]]; then
 		return 0
 	fi
 	echo "setup-envtest: building $out from $pkg (first run only; several minutes on 2 cores)" >&2
 	(cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$dest/$out.tmp" "$pkg")
 	mv -f "$dest/$out.tmp" "$dest/$out"
+	echo "$stamp" >"$dest/$out.stamp"
 }
 
 minor="$(cut -d. -f2 <<<"$K8S_VERSION")"

@@ -36,6 +36,8 @@ type managerOptions struct {
 	zap               zap.Options
 	leaderElectionNS  string
 	tokenExpirySecond int64
+	kubeAPIQPS        float32
+	kubeAPIBurst      int
 }
 
 func newManagerCommand() *cobra.Command {
@@ -62,6 +64,8 @@ func newManagerCommand() *cobra.Command {
 	f.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 4, "parallel MonitoredAccount reconciles")
 	f.DurationVar(&o.statsInterval, "stats-interval", 30*time.Second, "how often account statistics are re-read from the archive")
 	f.Int64Var(&o.tokenExpirySecond, "connector-token-expiration-seconds", 3600, "lifetime of connectors' projected archive tokens")
+	f.Float32Var(&o.kubeAPIQPS, "kube-api-qps", 50, "steady rate of requests to the Kubernetes API server")
+	f.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "burst of requests to the Kubernetes API server")
 	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	o.zap.BindFlags(zapFlags)
 	f.AddGoFlagSet(zapFlags)
@@ -85,6 +89,10 @@ func runManager(cmd *cobra.Command, o *managerOptions) error {
 	if err != nil {
 		return fmt.Errorf("while loading the Kubernetes client configuration: %w", err)
 	}
+	// Each account costs about ten requests to reconcile (five applies,
+	// status, events); the client-go default of 5 per second would make a
+	// fleet of a few hundred accounts take minutes to settle.
+	cfg.QPS, cfg.Burst = o.kubeAPIQPS, o.kubeAPIBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
 		Metrics:                       metricsOpts,

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each printed beside its baseline from the same
+# run (DESIGN.md section 7). Figures depend on the machine; compare pairs, not
+# absolute numbers across machines.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GOFLAGS="${GOFLAGS:--mod=mod}"
+KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh | tail -n 1)"
+export KUBEBUILDER_ASSETS
+
+# Packages with benchmarks, found rather than listed so new ones are included.
+pkgs=$(grep -rl --include='*_test.go' -E '^func Benchmark' . | xargs -n1 dirname | sort -u)
+for p in $pkgs; do
+	echo "=== $p"
+	# Heavy envtest benchmarks run a fixed number of times; the rest 1 s each.
+	benchtime=1s
+	[[ "$p" == ./internal/controller ]] && benchtime=3x
+	go test -run '^$' -bench . -benchmem -benchtime "$benchtime" -count 1 "$p"
+done
