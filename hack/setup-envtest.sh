@@ -22,7 +22,7 @@ build() { # build <tools-module-dir> <package> <output> <version-ldflags>
 	# The stamp is the tools module's go.sum digest, not its mtime: a fresh
 	# clone has new mtimes but needs no rebuild.
 	local stamp
-	stamp="$(sha256sum "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16) $ldflags"
+	stamp="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16) $ldflags"
 	if [[ -x "$dest/$out" && -f "$dest/$out.stamp" && "$(cat "$dest/$out.stamp")" == "$stamp" ]]; then
 		return 0
 	fi

@@ -24,7 +24,7 @@ bin="$dest/helm"
 
 # Rebuilt when the pinned module set changes (by content: a fresh clone's
 # mtimes say nothing).
-stamp="$(sha256sum "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-16)"
+stamp="$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-16)"
 if [[ ! -x "$bin" || ! -f "$bin.stamp" || "$(cat "$bin.stamp")" != "$stamp" ]]; then
 	echo "setup-helm: building helm $version from its Go module (first run only; a few minutes on 2 cores)" >&2
 	mkdir -p "$dest"
