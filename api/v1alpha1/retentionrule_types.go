@@ -132,7 +132,7 @@ type RetentionRuleStatus struct {
 // +kubebuilder:printcolumn:name="Schedule",type=string,JSONPath=`.spec.purge.schedule`
 // +kubebuilder:printcolumn:name="Accounts",type=integer,JSONPath=`.status.selectedAccounts`
 // +kubebuilder:printcolumn:name="Last Purged",type=integer,JSONPath=`.status.lastResult.purged`
-// +kubebuilder:printcolumn:name="Next Run",type=date,JSONPath=`.status.nextRun`
+// +kubebuilder:printcolumn:name="Next Run",type=string,JSONPath=`.status.nextRun`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 

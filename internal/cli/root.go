@@ -26,6 +26,7 @@ func Main(args []string) int {
 		newManagerCommand(),
 		newConnectorCommand(),
 		newArchiveCommand(),
+		newDevCommand(),
 	)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
