@@ -23,7 +23,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -45,6 +47,7 @@ type devSystem struct {
 	cmd      *exec.Cmd
 	stateDir string
 	k8s      client.Client
+	cfg      *rest.Config
 	done     chan error
 }
 
@@ -96,6 +99,7 @@ func startDev(t *testing.T) *devSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.cfg = cfg
 	d.k8s, err = client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +200,11 @@ spec:
 			t.Fatalf("signed webhook = %d, want 202", code)
 		}
 		waitForCount(t, d, 12)
+		// What `kubectl get macct` prints: the API server's Table view.
+		row := kubectlGet(t, d, "monitoredaccounts", account)
+		if row["Messages"] != "12" || row["Ready"] != "True" || row["Channel"] != "Webhook" || row["Custodian"] != "Chen Jing" {
+			t.Fatalf("kubectl get macct shows %v", row)
+		}
 	})
 
 	t.Run("bad input is refused, counted, and stores nothing", func(t *testing.T) {
@@ -303,6 +312,36 @@ func waitForCount(t *testing.T, d *devSystem, want int64) {
 		}
 		return acct.Status.Capture.MessagesCaptured == want, nil
 	})
+}
+
+// kubectlGet asks the API server for the table `kubectl get` prints and
+// returns the named object's row, column name to cell.
+func kubectlGet(t *testing.T, d *devSystem, resource, name string) map[string]string {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(d.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("%s/apis/compliance.vigil.dev/v1alpha1/namespaces/%s/%s/%s", strings.TrimRight(d.cfg.Host, "/"), ns, resource, name)
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var table metav1.Table
+	if err := json.Unmarshal(body, &table); err != nil || len(table.Rows) != 1 {
+		t.Fatalf("reading the table of %s %s: %v (%d rows): %s %.300s", resource, name, err, len(table.Rows), resp.Status, body)
+	}
+	row := map[string]string{}
+	for i, col := range table.ColumnDefinitions {
+		if i < len(table.Rows[0].Cells) {
+			row[col.Name] = fmt.Sprint(table.Rows[0].Cells[i])
+		}
+	}
+	return row
 }
 
 func post(t *testing.T, base string, body, secret []byte, ts time.Time) int {
