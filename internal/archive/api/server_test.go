@@ -331,3 +331,25 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseQuery feeds arbitrary search parameters: a query is either refused
+// or within bounds.
+func FuzzParseQuery(f *testing.F) {
+	f.Add("account=desk/a&q=%E5%86%85%E5%B9%95&limit=10&from=2026-01-01T00:00:00Z")
+	f.Add("account=x&limit=-1")
+	f.Add("limit=99999999999999999999&to=yesterday")
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		r := httptest.NewRequest(http.MethodGet, "/v1/records", nil)
+		r.URL.RawQuery = rawQuery
+		q, err := parseQuery(r)
+		if err != nil {
+			return
+		}
+		if q.Limit < 1 || q.Limit > store.MaxListLimit || len(q.Text) > 1024 {
+			t.Fatalf("accepted out-of-bounds query %+v", q)
+		}
+		if _, err := store.ParseAccountKey(string(q.Account)); err != nil {
+			t.Fatalf("accepted account %q: %v", q.Account, err)
+		}
+	})
+}
