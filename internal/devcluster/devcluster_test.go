@@ -33,16 +33,16 @@ import (
 
 const testImage = "vigil-test/podprog:dev"
 
-// assetsOrSkip returns the envtest binaries' directory, or skips the test
-// when hack/setup-envtest.sh has not built them.
-func assetsOrSkip(t *testing.T) string {
+// assetsDir returns the envtest binaries' directory. Missing binaries fail
+// the test: `make test` builds them, so their absence is a broken setup.
+func assetsDir(t *testing.T) string {
 	t.Helper()
 	dir, err := testenv.AssetsDir()
 	if err != nil {
-		t.Skipf("envtest binaries missing: %v", err)
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "kube-controller-manager")); err != nil {
-		t.Skipf("kube-controller-manager missing from %s: run hack/setup-envtest.sh", dir)
+		t.Fatalf("kube-controller-manager missing from %s: run hack/setup-envtest.sh", dir)
 	}
 	return dir
 }
@@ -144,7 +144,7 @@ func dumpLogsOnFailure(t *testing.T, state string) {
 }
 
 func TestDevCluster(t *testing.T) {
-	assets := assetsOrSkip(t)
+	assets := assetsDir(t)
 	bin := buildPodProg(t)
 	state := t.TempDir()
 	dumpLogsOnFailure(t, state)
@@ -450,7 +450,7 @@ func TestDevCluster(t *testing.T) {
 // TestRunnerStopEndsProcesses checks that stopping the runner stops the
 // processes of running pods, and a new runner runs them again.
 func TestRunnerStopEndsProcesses(t *testing.T) {
-	assets := assetsOrSkip(t)
+	assets := assetsDir(t)
 	bin := buildPodProg(t)
 	state := t.TempDir()
 	dumpLogsOnFailure(t, state)
@@ -568,7 +568,7 @@ func TestRunnerStopEndsProcesses(t *testing.T) {
 // the state of a first one that was never stopped (as after a crash of vigil
 // dev): the second stops the first's processes and sees its data.
 func TestControlPlaneKeepsStateAndReapsStale(t *testing.T) {
-	assets := assetsOrSkip(t)
+	assets := assetsDir(t)
 	state := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
