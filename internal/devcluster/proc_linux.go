@@ -19,21 +19,6 @@ func childSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-func signalGroup(pid int, sig syscall.Signal) error {
-	if pid <= 0 {
-		return fmt.Errorf("invalid process id %d", pid)
-	}
-	return syscall.Kill(-pid, sig)
-}
-
-// procInfo is what /proc says about one process.
-type procInfo struct {
-	PID       int    `json:"pid"`
-	PPID      int    `json:"-"`
-	StartTime uint64 `json:"startTime"`
-	Exe       string `json:"exe"`
-}
-
 // readProc reads /proc/<pid>/stat and the exe link. The start time (in clock
 // ticks since boot) tells a process apart from a later one that reuses its id.
 func readProc(pid int) (procInfo, error) {

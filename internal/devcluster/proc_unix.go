@@ -4,7 +4,6 @@ package devcluster
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
 )
 
@@ -12,20 +11,6 @@ import (
 // parent-death signal; elsewhere a crashed vigil dev can leave children behind.
 func childSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
-}
-
-func signalGroup(pid int, sig syscall.Signal) error {
-	if pid <= 0 {
-		return fmt.Errorf("invalid process id %d", pid)
-	}
-	return syscall.Kill(-pid, sig)
-}
-
-type procInfo struct {
-	PID       int    `json:"pid"`
-	PPID      int    `json:"-"`
-	StartTime uint64 `json:"startTime"`
-	Exe       string `json:"exe"`
 }
 
 func readProc(pid int) (procInfo, error) {
