@@ -150,10 +150,18 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 			crashChildStartEnv+"="+strconv.Itoa(start),
 			crashChildSeedEnv+"="+strconv.FormatUint(rng.Uint64(), 10),
 		)
+		side := filepath.Join(dir, crashSideFile)
+		before := fileSize(side)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting child: %v", err)
 		}
-		time.Sleep(time.Duration(5+rng.IntN(60)) * time.Millisecond)
+		// Kill at a random point after the child has begun writing, not
+		// after a fixed delay from its start: on a loaded machine a process
+		// can take longer than the delay merely to start.
+		for deadline := time.Now().Add(10 * time.Second); fileSize(side) == before && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatalf("killing child: %v", err)
 		}
@@ -215,4 +223,13 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		t.Fatalf("the child did work in only %d of %d trials; the test is not exercising the spool", killedDuringWork, trials)
 	}
 	t.Logf("%d trials, %d records intended in all", trials, start)
+}
+
+// fileSize is the size of path, or 0 if it does not exist yet.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
