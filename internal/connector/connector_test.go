@@ -138,7 +138,17 @@ func TestConnectorWebhookToArchive(t *testing.T) {
 	if code, _ := get(t, "http://"+addr+"/readyz"); code != 200 {
 		t.Fatalf("/readyz %d", code)
 	}
-	_, metrics := get(t, "http://"+addr+"/metrics")
+	// The archive answers before the shipper acknowledges the spool and
+	// updates its gauges, so wait for the metrics to catch up.
+	var metrics string
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		_, metrics = get(t, "http://"+addr+"/metrics")
+		if strings.Contains(metrics, "vigil_connector_spool_pending 0") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for _, want := range []string{
 		"vigil_connector_shipped_total 5", "vigil_connector_spool_pending 0",
 		"vigil_connector_last_capture_timestamp_seconds", `vigil_connector_webhook_rejected_total{reason="replay"} 0`,
