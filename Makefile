@@ -40,6 +40,11 @@ verify: manifests generate ## Fail when generated files drift from what is commi
 		echo "Generated files are out of date; run 'make manifests generate' and commit:"; \
 		git status --porcelain -- api config charts/vigil/crds; git diff --stat -- api config charts/vigil/crds; exit 1; fi
 
+.PHONY: tables
+tables: ## Regenerate the policy engine's fold table from OpenCC and Unicode data (Debian packages).
+	hack/install-deps.sh tables
+	$(GO) run ./hack/genfold --out internal/policy/normalize/fold.tsv
+
 .PHONY: fmt
 fmt: ## Run gofmt.
 	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,198 @@
+package lexicon
+
+import (
+	"unicode/utf8"
+
+	"github.com/vigil-operator/vigil/internal/policy/normalize"
+)
+
+// symbol is the scan loop's view of one original rune: class of its fold
+// (bits 0-15), kind (16-17), multi-rune fold (18), flags (24-31).
+type symbol uint32
+
+const (
+	symClassMask = 1<<16 - 1
+	symKindShift = 16
+	symMulti     = 1 << 18
+	symFlagShift = 24
+)
+
+// Matcher is a compiled, immutable term automaton, safe for concurrent use.
+type Matcher struct {
+	terms   []Term
+	classOf map[rune]uint16
+	classes int
+	sym     [0x10000]symbol
+
+	// Double array: a transition from state s on class c goes to t = base[s]+c
+	// when check[t] == s. fail is the Aho–Corasick failure link; term is the
+	// term ending at the state, or -1; emit is the first state on the failure
+	// chain (the state itself included) where a term ends, or -1.
+	base, check, fail, emit []int32
+	term                    []TermID
+}
+
+// Terms returns the distinct terms, indexed by TermID.
+func (m *Matcher) Terms() []Term { return m.terms }
+
+// States is the automaton's size, for metrics.
+func (m *Matcher) States() int { return len(m.base) }
+
+// Hit is one term found in the original text.
+type Hit struct {
+	Term TermID
+	// Start and End are byte offsets into the original text.
+	Start, End int32
+	// Symbol is the index, in the squeezed view, of the hit's last character;
+	// distances between hits are measured in it.
+	Symbol int32
+}
+
+// Stats describes the scanned text: its scripts and the evasion signals
+// found while folding it.
+type Stats struct {
+	Script normalize.Script
+	// Invisible counts dropped format characters (zero-width spaces, bidi
+	// controls).
+	Invisible int
+	// Symbols is the length of the squeezed view.
+	Symbols int
+}
+
+// Scan folds text and appends every term occurrence to hits, overlapping and
+// nested ones included (exceptions and proximity need them all). Hits whose
+// Latin ends are not on word boundaries are dropped.
+func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
+	var ring [MaxTermSymbols]int32
+	state := int32(0)
+	symIdx := int32(-1)
+	for i := 0; i < len(text); {
+		var r rune
+		size := 1
+		if c := text[i]; c < utf8.RuneSelf {
+			r = rune(c)
+		} else {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		var s symbol
+		if r < 0x10000 {
+			s = m.sym[r]
+		} else {
+			s = m.symbolOf(r)
+		}
+		kind := normalize.Kind(s >> symKindShift & 3)
+		st.Script.Add(kind, normalize.Flag(s>>symFlagShift))
+		switch kind {
+		case normalize.KindText:
+		case normalize.KindInvisible:
+			st.Invisible++
+			i += size
+			continue
+		default:
+			i += size
+			continue
+		}
+		if s&symMulti != 0 {
+			for _, p := range normalize.Lookup(r).Multi() {
+				if normalize.Lookup(p).Kind() != normalize.KindText {
+					continue
+				}
+				symIdx++
+				ring[symIdx%MaxTermSymbols] = int32(i)
+				state = m.step(state, m.classOf[p])
+				hits = m.report(text, state, symIdx, &ring, i+size, hits)
+			}
+			i += size
+			continue
+		}
+		symIdx++
+		ring[symIdx%MaxTermSymbols] = int32(i)
+		class := uint16(s & symClassMask)
+		if class == 0 {
+			state = 0
+		} else {
+			state = m.step(state, class)
+			if m.emit[state] >= 0 {
+				hits = m.report(text, state, symIdx, &ring, i+size, hits)
+			}
+		}
+		i += size
+	}
+	st.Symbols = int(symIdx + 1)
+	return hits
+}
+
+// step follows the goto function, falling back along failure links.
+func (m *Matcher) step(state int32, class uint16) int32 {
+	if class == 0 {
+		return 0
+	}
+	for {
+		t := m.base[state] + int32(class)
+		if t < int32(len(m.check)) && m.check[t] == state {
+			return t
+		}
+		if state == 0 {
+			return 0
+		}
+		state = m.fail[state]
+	}
+}
+
+// report appends the terms ending at state whose word boundaries hold.
+func (m *Matcher) report(text string, state, symIdx int32, ring *[MaxTermSymbols]int32, end int, hits []Hit) []Hit {
+	for x := m.emit[state]; x >= 0; x = m.emit[m.fail[x]] {
+		id := m.term[x]
+		t := &m.terms[id]
+		start := ring[(symIdx-int32(len(t.Symbols))+1)%MaxTermSymbols]
+		if (!t.WordStart || boundaryBefore(text, int(start))) && (!t.WordEnd || boundaryAfter(text, end)) {
+			hits = append(hits, Hit{Term: id, Start: start, End: int32(end), Symbol: symIdx})
+		}
+	}
+	return hits
+}
+
+// boundaryBefore is true when the text before i does not continue a word:
+// start of text, a separator, or an ideograph. Invisible characters and
+// marks are looked through, so they cannot glue a term to a word.
+func boundaryBefore(text string, i int) bool {
+	for i > 0 {
+		r, size := utf8.DecodeLastRuneInString(text[:i])
+		e := normalize.Lookup(r)
+		switch e.Kind() {
+		case normalize.KindInvisible, normalize.KindMark:
+			i -= size
+			continue
+		case normalize.KindText:
+			return e.Flags()&normalize.FlagHan != 0 || !continuesWord(e)
+		}
+		return true
+	}
+	return true
+}
+
+func boundaryAfter(text string, i int) bool {
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		e := normalize.Lookup(r)
+		switch e.Kind() {
+		case normalize.KindInvisible, normalize.KindMark:
+			i += size
+			continue
+		case normalize.KindText:
+			return e.Flags()&normalize.FlagHan != 0 || !continuesWord(e)
+		}
+		return true
+	}
+	return true
+}
+
+// continuesWord is true for text runes that extend a Latin word: letters and
+// digits of alphabetic scripts, not kana or Hangul.
+func continuesWord(e normalize.Entry) bool {
+	f, ok := e.Rune()
+	if !ok {
+		return true
+	}
+	return isWordRune(f)
+}
