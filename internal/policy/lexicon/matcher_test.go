@@ -43,12 +43,12 @@ func TestScanAcrossScriptsAndEvasion(t *testing.T) {
 		{"洗\u200b钱", []string{"洗钱@洗\u200b钱"}},
 		{"反洗钱培训", []string{"反洗钱@反洗钱", "洗钱@洗钱"}}, // nested hits are all reported
 		{"有內幕消息", []string{"内幕消息@內幕消息"}},
-		{"提现cash吗", []string{"cash@cash"}},       // Han is a boundary for Latin
+		{"提现cash吗", []string{"cash@cash"}},           // Han is a boundary for Latin
 		{"c.a.s.h please", []string{"cash@c.a.s.h"}}, // dotted
-		{"the cashier", nil},                          // not on a word boundary
+		{"the cashier", nil},                         // not on a word boundary
 		{"pay in cash.", []string{"cash@cash"}},
 		{"ＵＳＤＴ收款", []string{"usdt@ＵＳＤＴ"}},
-		{"саsh", []string{"cash@саsh"}},                      // Cyrillic look-alikes
+		{"саsh", []string{"cash@саsh"}}, // Cyrillic look-alikes
 		{"Money  Laundering!", []string{"money laundering@Money  Laundering"}},
 		{"穩賺不賠", []string{"稳赚@穩賺"}},
 		{"nothing to see", nil},
