@@ -17,3 +17,9 @@ for p in $pkgs; do
 	[[ "$p" == ./internal/controller ]] && benchtime=3x
 	go test -run '^$' -bench . -benchmem -benchtime "$benchtime" -count 1 "$p"
 done
+
+# The policy engine on a generated 50 MiB mixed-language corpus, beside
+# ripgrep and a naive one-regexp-per-rule engine on the same corpus.
+echo "=== policy engine (test/bench/policybench)"
+hack/install-deps.sh bench
+go run ./test/bench/policybench

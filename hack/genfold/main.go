@@ -93,6 +93,12 @@ func run(out, openccDir, confusablesPath string) error {
 func foldRune(r rune, variants, toSimplified, lookalikes map[rune]rune) []rune {
 	var out []rune
 	for _, c := range norm.NFKC.String(string(r)) {
+		// Look-alikes first, so an upper-case Cyrillic Т maps to t before
+		// lower-casing turns it into т, which resembles no Latin letter.
+		if l, ok := lookalikes[c]; ok && c > 0x7F {
+			out = append(out, l)
+			continue
+		}
 		c = unicode.ToLower(c)
 		if base, ok := latinBase(c); ok {
 			c = base
@@ -103,6 +109,9 @@ func foldRune(r rune, variants, toSimplified, lookalikes map[rune]rune) []rune {
 		if s, ok := toSimplified[c]; ok {
 			c = s
 		}
+		if s, ok := simplifiedVariants[c]; ok {
+			c = s
+		}
 		if c > 0x7F {
 			if l, ok := lookalikes[c]; ok {
 				c = l
@@ -111,6 +120,13 @@ func foldRune(r rune, variants, toSimplified, lookalikes map[rune]rune) []rune {
 		out = append(out, c)
 	}
 	return out
+}
+
+// simplifiedVariants merges Simplified characters that OpenCC keeps apart
+// but business chat uses interchangeably, so a term written with either
+// matches both and their Traditional forms: 帐户 and 账户 (from 帳戶 and 賬戶).
+var simplifiedVariants = map[rune]rune{
+	'帐': '账',
 }
 
 // latinBase strips diacritics from a precomposed Latin letter (é to e), so

@@ -12,6 +12,10 @@ type Finding struct {
 	Start      int    `json:"start"`
 	End        int    `json:"end"`
 	Evidence   string `json:"evidence,omitempty"`
+	// Evasion names the disguises the match saw through (invisible
+	// characters, letter-spacing, look-alike letters): deliberate obfuscation
+	// is itself a signal for reviewers.
+	Evasion []string `json:"evasion,omitempty"`
 	// Audit is true when the policy is in Audit mode: recorded, never alerted.
 	Audit bool `json:"audit,omitempty"`
 }

@@ -105,6 +105,7 @@ func runConnector(cmd *cobra.Command, o *connectorOptions) error {
 		Credentials:     creds,
 		ChannelSettings: channelSettings(file),
 		Version:         version.String(),
+		PolicyDir:       o.configDir,
 	}, connector.Deps{
 		Factories: map[string]connector.ChannelFactory{strings.ToLower(string(file.Channel)): factory},
 		Registry:  reg,

@@ -27,6 +27,7 @@ func Main(args []string) int {
 		newConnectorCommand(),
 		newArchiveCommand(),
 		newDevCommand(),
+		newScanCommand(),
 	)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -32,6 +32,11 @@ type Config struct {
 	// (default 20 s, under Kubernetes' default 30 s grace period).
 	ShutdownTimeout time.Duration
 	Shipper         ShipperOptions
+	// PolicyDir holds policies.json, the account's policy bundle; empty
+	// runs no policies (tests of capture alone).
+	PolicyDir string
+	// PolicyReload is how often the bundle is checked for changes (default 5 s).
+	PolicyReload time.Duration
 }
 
 // Validate checks the fields the connector cannot run without.

@@ -39,6 +39,7 @@ type Connector struct {
 	metrics  *Metrics
 	channel  Channel
 	uploader Uploader
+	policies *PolicyRunner
 	log      logr.Logger
 
 	ready   atomic.Bool
@@ -83,7 +84,13 @@ func New(cfg Config, deps Deps) (*Connector, error) {
 		httpUp.Custodian = cfg.Custodian
 		up = httpUp
 	}
-	return &Connector{cfg: cfg, deps: deps, metrics: m, channel: ch, uploader: up, log: log, started: make(chan struct{})}, nil
+	var policies *PolicyRunner
+	if cfg.PolicyDir != "" {
+		if policies, err = NewPolicyRunner(cfg.PolicyDir, cfg.PolicyReload, deps.Registry, log.WithName("policy")); err != nil {
+			return nil, err
+		}
+	}
+	return &Connector{cfg: cfg, deps: deps, metrics: m, channel: ch, uploader: up, policies: policies, log: log, started: make(chan struct{})}, nil
 }
 
 // Started is closed once the HTTP server listens and the channel runs.
@@ -116,6 +123,12 @@ func (c *Connector) Run(ctx context.Context) error {
 	c.metrics.observeSpool(sp.Stats())
 
 	shipper := NewShipper(sp, c.uploader, c.cfg.Account, c.cfg.Shipper, c.metrics, c.log.WithName("shipper"))
+	if c.policies != nil {
+		shipper.evaluate = c.policies.Evaluate
+		policyCtx, stopPolicies := context.WithCancel(ctx)
+		defer stopPolicies()
+		go c.policies.Run(policyCtx)
+	}
 	sink := &spoolSink{
 		spool: sp, account: c.cfg.Account, version: c.cfg.Version, metrics: c.metrics,
 		log: c.log.WithName("sink"), now: time.Now, wake: shipper.Wake,

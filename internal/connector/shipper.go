@@ -53,6 +53,9 @@ type Shipper struct {
 	backoff  *backoff
 	now      func() time.Time
 	wake     chan struct{}
+	// evaluate attaches policy findings to a batch before it ships; nil
+	// ships records without findings.
+	evaluate func(context.Context, []capture.Envelope)
 }
 
 // NewShipper builds a shipper for account's spool.
@@ -130,6 +133,9 @@ func (s *Shipper) ShipOnce(ctx context.Context) (int, error) {
 	if len(b.Envelopes) == 0 {
 		s.metrics.observeSpool(s.spool.Stats())
 		return 0, nil
+	}
+	if s.evaluate != nil {
+		s.evaluate(ctx, b.Envelopes)
 	}
 	if !s.deliver(ctx, b.Envelopes) {
 		return 0, nil

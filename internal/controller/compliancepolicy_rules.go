@@ -1,89 +1,42 @@
 package controller
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
 
-	"github.com/google/cel-go/cel"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
+	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
+	policyengine "github.com/vigil-operator/vigil/internal/policy"
 )
 
-// maxTermsPerConfigMap bounds one termsFrom list.
-const maxTermsPerConfigMap = 100000
-
-// ruleExpressionEnv declares what a rule's CEL expression may read: the
-// capture.v1 record and the findings of earlier rules.
-var ruleExpressionEnv = func() *cel.Env {
-	env, err := cel.NewEnv(
-		cel.Variable("record", cel.MapType(cel.StringType, cel.DynType)),
-		cel.Variable("findings", cel.ListType(cel.MapType(cel.StringType, cel.DynType))),
-	)
-	if err != nil {
-		panic(fmt.Sprintf("rule expression environment: %v", err))
-	}
-	return env
-}()
-
-// validateRules checks what admission cannot: regexes compile, expressions
-// type-check to a boolean, termsFrom ConfigMaps exist, domains are domains. It
-// returns every rule's error by name and the terms read from ConfigMaps.
+// validateRules compiles the policy with the same engine the connectors run,
+// so every error a connector would hit is reported here first, by rule name:
+// regexes that do not compile, expressions that are not booleans or cost too
+// much, terms too short to match, domains that are not domains, missing
+// termsFrom ConfigMaps. It returns the terms read from ConfigMaps.
 func (r *CompliancePolicyReconciler) validateRules(ctx context.Context, policy *v1alpha1.CompliancePolicy) ([]v1alpha1.RuleError, map[string][]string, error) {
-	var errs []v1alpha1.RuleError
-	fail := func(rule, format string, args ...any) {
-		errs = append(errs, v1alpha1.RuleError{Rule: rule, Message: fmt.Sprintf(format, args...)})
-	}
-	for i := range policy.Spec.Rules {
-		rule := &policy.Spec.Rules[i]
-		switch {
-		case rule.Regex != nil:
-			if _, err := regexp.Compile(*rule.Regex); err != nil {
-				fail(rule.Name, "regex does not compile: %v", err)
-			}
-		case rule.Expression != nil:
-			if msg := checkExpression(*rule.Expression); msg != "" {
-				fail(rule.Name, "%s", msg)
-			}
-		case rule.Links != nil:
-			for _, d := range append(append(append([]string{}, rule.Links.LookalikeOf...), rule.Links.BlockDomains...), rule.Links.AllowDomains...) {
-				if errsDNS := validation.IsDNS1123Subdomain(strings.ToLower(d)); len(errsDNS) > 0 {
-					fail(rule.Name, "%q is not a domain name", d)
-					break
-				}
-			}
-		case rule.Keywords != nil:
-			for _, term := range rule.Keywords.Terms {
-				if strings.TrimSpace(term) == "" {
-					fail(rule.Name, "keywords.terms has a blank term")
-					break
-				}
-			}
-		}
-	}
-	terms, termErrs, err := readTermsFromChecked(ctx, r.Client, policy)
+	terms, errs, err := readTermsFromChecked(ctx, r.Client, policy)
 	if err != nil {
 		return nil, nil, err
 	}
-	errs = append(errs, termErrs...)
+	reported := map[string]bool{}
+	for _, e := range errs {
+		reported[e.Rule] = true
+	}
+	bundle := &cc.Bundle{Policies: []cc.Policy{{
+		Name: policy.Namespace + "/" + policy.Name, Mode: policyMode(policy), Rules: policy.Spec.Rules, Terms: terms,
+	}}}
+	_, compileErrs := policyengine.Compile(bundle, policyengine.Options{})
+	for _, ce := range compileErrs {
+		if !reported[ce.Rule] {
+			errs = append(errs, v1alpha1.RuleError{Rule: ce.Rule, Message: ce.Message})
+		}
+	}
 	return errs, terms, nil
-}
-
-func checkExpression(expr string) string {
-	ast, iss := ruleExpressionEnv.Compile(expr)
-	if iss.Err() != nil {
-		return "expression does not compile: " + iss.Err().Error()
-	}
-	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
-		return fmt.Sprintf("expression must be a boolean, it is %s", t)
-	}
-	return ""
 }
 
 // readTermsFrom reads every termsFrom list of a policy; a missing ConfigMap or
@@ -121,9 +74,9 @@ func readTermsFromChecked(ctx context.Context, c client.Client, policy *v1alpha1
 			errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s has no key %s", ref.Name, ref.Key)})
 			continue
 		}
-		list := parseTermLines(data)
-		if len(list) > maxTermsPerConfigMap {
-			errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s key %s has %d terms; the limit is %d", ref.Name, ref.Key, len(list), maxTermsPerConfigMap)})
+		list := cc.ParseTermLines(data)
+		if len(list) > cc.MaxTermsPerList {
+			errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s key %s has %d terms; the limit is %d", ref.Name, ref.Key, len(list), cc.MaxTermsPerList)})
 			continue
 		}
 		if terms == nil {
@@ -132,20 +85,4 @@ func readTermsFromChecked(ctx context.Context, c client.Client, policy *v1alpha1
 		terms[rule.Name] = list
 	}
 	return terms, errs, nil
-}
-
-// parseTermLines reads one term a line; blank lines and lines starting with #
-// are skipped so lexicons can carry comments.
-func parseTermLines(data string) []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, line)
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,21 +23,30 @@ import (
 // maxFileBytes bounds one manifest file.
 const maxFileBytes = 4 << 20
 
-// LoadDir reads every *.yaml and *.yml file of dir except kustomization
+// LoadDir reads every *.yaml and *.yml file under dir except kustomization
 // files, in name order, and returns their objects with Namespaces first so
 // that namespaced objects can be applied after them.
 func LoadDir(dir string) ([]*unstructured.Unstructured, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("while reading %s: %w", dir, err)
-	}
+	// Sub-folders are read too (config/samples/lexicons), as kustomize
+	// would through the kustomization's resources.
 	var names []string
-	for _, e := range entries {
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
 		n := e.Name()
 		if e.IsDir() || strings.HasPrefix(n, "kustomization.") || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			continue
+			return nil
 		}
-		names = append(names, n)
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		names = append(names, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("while reading %s: %w", dir, err)
 	}
 	sort.Strings(names)
 	var objs []*unstructured.Unstructured

@@ -159,7 +159,7 @@ func (m *Matcher) assignClasses() {
 // of its fold, its kind and its flags, or that it folds to several runes.
 func (m *Matcher) symbolOf(r rune) symbol {
 	e := normalize.Lookup(r)
-	s := symbol(e.Kind())<<symKindShift | symbol(e.Flags())<<symFlagShift
+	s := symbol(e.Kind())<<symKindShift | symbol(e.Flags())<<symFlagShift | scriptBucket(e.Kind(), e.Flags())<<symScriptShift
 	if f, ok := e.Rune(); ok {
 		return s | symbol(m.classOf[f])
 	}

@@ -7,15 +7,49 @@ import (
 )
 
 // symbol is the scan loop's view of one original rune: class of its fold
-// (bits 0-15), kind (16-17), multi-rune fold (18), flags (24-31).
+// (bits 0-15), kind (16-17), multi-rune fold (18), script bucket (19-21),
+// flags (24-31).
 type symbol uint32
 
 const (
-	symClassMask = 1<<16 - 1
-	symKindShift = 16
-	symMulti     = 1 << 18
-	symFlagShift = 24
+	symClassMask   = 1<<16 - 1
+	symKindShift   = 16
+	symMulti       = 1 << 18
+	symScriptShift = 19
+	symFlagShift   = 24
 )
+
+// Script buckets: the loop counts runes per bucket with one increment, and
+// Stats turns the buckets into normalize.Script counts at the end.
+const (
+	bucketNone = iota
+	bucketHan
+	bucketHanTraditional
+	bucketHanCantonese
+	bucketHanTraditionalCantonese
+	bucketLatin
+	bucketOther
+	bucketCount
+)
+
+func scriptBucket(k normalize.Kind, f normalize.Flag) symbol {
+	switch {
+	case f&normalize.FlagHan != 0:
+		b := symbol(bucketHan)
+		if f&normalize.FlagTraditional != 0 {
+			b = bucketHanTraditional
+		}
+		if f&normalize.FlagCantonese != 0 {
+			b += bucketHanCantonese - bucketHan
+		}
+		return b
+	case f&normalize.FlagLatin != 0:
+		return bucketLatin
+	case k == normalize.KindText:
+		return bucketOther
+	}
+	return bucketNone
+}
 
 // Matcher is a compiled, immutable term automaton, safe for concurrent use.
 type Matcher struct {
@@ -30,6 +64,9 @@ type Matcher struct {
 	// chain (the state itself included) where a term ends, or -1.
 	base, check, fail, emit []int32
 	term                    []TermID
+	// emits has a bit for every state where a term ends (emit >= 0): the
+	// hot loop tests this small bitset instead of the large emit array.
+	emits []uint64
 }
 
 // Terms returns the distinct terms, indexed by TermID.
@@ -52,6 +89,8 @@ type Hit struct {
 // found while folding it.
 type Stats struct {
 	Script normalize.Script
+	// buckets counts runes by script bucket during the scan.
+	buckets [bucketCount]int
 	// Invisible counts dropped format characters (zero-width spaces, bidi
 	// controls).
 	Invisible int
@@ -71,7 +110,7 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 		size := 1
 		if c := text[i]; c < utf8.RuneSelf {
 			r = rune(c)
-		} else {
+		} else if r, size = decode3(text, i); size == 0 {
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
 		var s symbol
@@ -80,9 +119,8 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 		} else {
 			s = m.symbolOf(r)
 		}
-		kind := normalize.Kind(s >> symKindShift & 3)
-		st.Script.Add(kind, normalize.Flag(s>>symFlagShift))
-		switch kind {
+		st.buckets[s>>symScriptShift&7]++
+		switch normalize.Kind(s >> symKindShift & 3) {
 		case normalize.KindText:
 		case normalize.KindInvisible:
 			st.Invisible++
@@ -112,13 +150,20 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 			state = 0
 		} else {
 			state = m.step(state, class)
-			if m.emit[state] >= 0 {
+			if m.emits[state>>6]&(1<<(state&63)) != 0 {
 				hits = m.report(text, state, symIdx, &ring, i+size, hits)
 			}
 		}
 		i += size
 	}
 	st.Symbols = int(symIdx + 1)
+	st.Script = normalize.Script{
+		Han:            st.buckets[bucketHan] + st.buckets[bucketHanTraditional] + st.buckets[bucketHanCantonese] + st.buckets[bucketHanTraditionalCantonese],
+		HanTraditional: st.buckets[bucketHanTraditional] + st.buckets[bucketHanTraditionalCantonese],
+		Cantonese:      st.buckets[bucketHanCantonese] + st.buckets[bucketHanTraditionalCantonese],
+		Latin:          st.buckets[bucketLatin],
+		Other:          st.buckets[bucketOther],
+	}
 	return hits
 }
 
@@ -195,4 +240,22 @@ func continuesWord(e normalize.Entry) bool {
 		return true
 	}
 	return isWordRune(f)
+}
+
+// decode3 decodes a well-formed three-byte sequence (all of CJK and most
+// symbols) without the general decoder's branches; size 0 sends anything
+// else to utf8.DecodeRuneInString.
+func decode3(text string, i int) (rune, int) {
+	if i+2 >= len(text) {
+		return 0, 0
+	}
+	c0, c1, c2 := text[i], text[i+1], text[i+2]
+	if c0&0xF0 != 0xE0 || c1&0xC0 != 0x80 || c2&0xC0 != 0x80 {
+		return 0, 0
+	}
+	r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
+	if r < 0x800 || r >= 0xD800 && r <= 0xDFFF {
+		return 0, 0
+	}
+	return r, 3
 }

@@ -108,6 +108,7 @@ func (m *Matcher) buildDoubleArray(nodes []trieNode) {
 			m.fail[t] = m.step(m.fail[s], c)
 		}
 	}
+	m.emits = make([]uint64, (total+63)/64)
 	for _, n := range order {
 		s := at[n]
 		switch {
@@ -115,6 +116,9 @@ func (m *Matcher) buildDoubleArray(nodes []trieNode) {
 			m.emit[s] = s
 		case s != 0:
 			m.emit[s] = m.emit[m.fail[s]]
+		}
+		if m.emit[s] >= 0 {
+			m.emits[s>>6] |= 1 << (s & 63)
 		}
 	}
 }

@@ -33,9 +33,9 @@ func TestFoldSqueezed(t *testing.T) {
 	}
 }
 
-func TestFoldKeepsWordBreaksWhenNotSqueezed(t *testing.T) {
-	got := String("Buy  NOW, before the announcement!")
-	if got != "buy now before the announcement " {
+func TestFoldKeepsSeparatorsWhenNotSqueezed(t *testing.T) {
+	got := String("Buy  NOW，ＯＲＤ－１２３​!")
+	if got != "buy  now,ord-123!" {
 		t.Fatalf("String = %q", got)
 	}
 }

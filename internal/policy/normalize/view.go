@@ -23,14 +23,13 @@ func (v *View) Span(start, end int) (int, int) {
 }
 
 // Fold folds s for matching. With squeeze, separators are left out (洗 钱 and
-// c.a.s.h read as 洗钱 and cash); without, each run of separators becomes one
-// space so word-level patterns still see word breaks.
+// c.a.s.h read as 洗钱 and cash); without, they are kept, folded like the
+// rest (a full-width hyphen reads as '-'), so patterns can rely on them.
 func Fold(s string, squeeze bool) View {
 	v := View{}
 	buf := make([]byte, 0, len(s))
 	starts := make([]int32, 0, len(s))
 	ends := make([]int32, 0, len(s))
-	lastSpace := true
 	emit := func(r rune, start, end int) {
 		n := len(buf)
 		buf = utf8.AppendRune(buf, r)
@@ -54,17 +53,17 @@ func Fold(s string, squeeze bool) View {
 			v.Invisible++
 		case KindMark:
 		case KindSeparator:
-			if !squeeze && !lastSpace {
-				emit(' ', i, i+size)
-				lastSpace = true
+			if !squeeze {
+				for _, p := range parts {
+					emit(p, i, i+size)
+				}
 			}
 		default:
 			for _, p := range parts {
-				if len(parts) > 1 && Lookup(p).Kind() != KindText {
+				if squeeze && len(parts) > 1 && Lookup(p).Kind() != KindText {
 					continue
 				}
 				emit(p, i, i+size)
-				lastSpace = false
 			}
 		}
 		i += size
