@@ -64,7 +64,8 @@ func cardNetwork[T ~string | ~[]byte](d T) string {
 	if n < 12 || n > 19 {
 		return ""
 	}
-	p2, p3, p4 := prefixNum(d, 2), prefixNum(d, 3), prefixNum(d, 4)
+	p4 := prefixNum(d, 4)
+	p2, p3 := p4/100, p4/10
 	switch {
 	case p2 == 62:
 		if n >= 16 {

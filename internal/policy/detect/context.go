@@ -199,6 +199,9 @@ var kwIndex = func() *keywordIndex {
 		}
 		x.han[b] = append(x.han[b], k)
 	}
+	if x.maxLen > maxKeywordBytes {
+		panic("detect: keyword longer than maxKeywordBytes")
+	}
 	return x
 }()
 
@@ -261,22 +264,6 @@ var trigramClass = func() (t [256]uint8) {
 func latinTrigramIndex(c0, c1, c2 byte) int {
 	return int(trigramClass[c0])*729 + int(trigramClass[c1])*27 + int(trigramClass[c2])
 }
-
-// hanNextMask has, per CJK bucket, one bit per possible second character of
-// its keywords (hashed by nextHash), so the collection pass can skip most
-// occurrences of common first characters (户, 号, 收, 开) without a call.
-var hanNextMask = func() []uint64 {
-	t := make([]uint64, len(kwIndex.han))
-	for b, ks := range kwIndex.han {
-		for _, k := range ks {
-			t[b] |= 1 << nextHash(k.next)
-		}
-	}
-	return t
-}()
-
-// nextHash maps a keyword's packed second character to a bit index.
-func nextHash(next uint32) uint32 { return next * 0x9E3779B1 >> 26 }
 
 // kwHit is one keyword occurrence.
 type kwHit struct {
@@ -410,14 +397,14 @@ func (s *Scanner) hasContext(start, end int, g ctxGroup) bool {
 		}
 		after++
 	}
-	for before >= 0 && int(hits[before].start) >= start-ctxWindowBytes-kwIndex.maxLen {
+	for before >= 0 && int(hits[before].start) >= start-ctxWindowBytes-maxKeywordBytes {
 		h := hits[before]
 		if h.g&g != 0 && (int(h.end) > start || start-int(h.end) <= ctxWindowBytes) {
 			break
 		}
 		before--
 	}
-	if before >= 0 && hits[before].g&g != 0 && int(hits[before].start) >= start-ctxWindowBytes-kwIndex.maxLen {
+	if before >= 0 && hits[before].g&g != 0 && int(hits[before].start) >= start-ctxWindowBytes-maxKeywordBytes {
 		h := hits[before]
 		if int(h.end) > start || withinWindow(text[h.end:start]) {
 			return true

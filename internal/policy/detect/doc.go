@@ -4,11 +4,18 @@
 // e-mail, crypto addresses and passports/travel permits.
 //
 // It follows the policy-engine research note (§2, §4.2, §4.3): no regular
-// expressions over the text, but one byte-oriented pass that collects
-// candidates (digit runs with single separators and folded full-width,
-// circled and Chinese numerals; Latin alphanumeric words; the neighbourhood
-// of '@') and dispatches them by shape and length to O(length),
-// allocation-free validators.
+// expressions over the text. One byte-oriented pass collects candidates
+// (maximal digit runs with single internal separators, folding full-width,
+// circled and Chinese numerals; Latin alphanumeric words, full-width
+// letters folded; the '@' signs of e-mail addresses) together with every
+// context keyword, skipping CJK text at one table load per character. A
+// second pass dispatches each candidate by shape and length to O(length),
+// allocation-free validators, when the keywords on both sides of it are
+// already known. Offsets always refer to the original text.
+//
+// Memory is bounded: on long inputs (attachment text) candidates are
+// dispatched as soon as the first pass is past their context window, so a
+// Scanner's buffers stay within fixed limits whatever the input's length.
 //
 // # Confidence
 //
@@ -26,16 +33,19 @@
 //	    near — a 16-19 digit run next to 银行卡/卡号/账号/开户行/户名 (old
 //	    domestic BINs), or a USCC-shaped code next to 统一社会信用代码
 //
-// Detectors without a checksum never fire without their keyword. The 2023
-// foreign permanent resident card (18 digits starting with 9) passes the
-// checksum and date but its region layout is unverified, so it also needs an
-// ID keyword (and then scores 85). Mobile numbers count the libphonenumber
-// prefix set as their validator.
+// Detectors without a checksum never fire without their keyword. IDs
+// beginning with 9 (region 91, and the 2023 foreign permanent resident card)
+// pass the checksum and date, but their region layout is unverified, so they
+// also need an ID keyword (and then score 85). Mobile numbers count the
+// libphonenumber prefix set as their validator. Every detection carries
+// Validated and Context, so callers can apply their own thresholds.
 //
 // # Evidence
 //
-// Detection.Evidence is always masked (see mask.go); callers must never log
-// text[Start:End] in its place.
+// Detection.Evidence is always masked (see mask.go): at most the first two
+// and last two characters of the normalized value, and for PRC IDs never
+// the birth date or the sex digit (11***************X). Callers must never
+// log text[Start:End] in its place.
 //
 // # Out of scope here
 //

@@ -19,6 +19,9 @@ import (
 const (
 	maxLocal  = 64
 	maxDomain = 255
+	// maxTLDRunes bounds the last label tried for an internationalized
+	// domain; IDN top-level domains are a few characters long.
+	maxTLDRunes = 12
 )
 
 // detailPersonal marks an address at a consumer mailbox provider, which
@@ -207,7 +210,31 @@ func (s *Scanner) detectEmail(at, atSize int) {
 		idn = true
 		fe += size
 	}
-	for tries := 0; idn && tries < 12 && fe > ds; tries++ {
+	if !idn {
+		return
+	}
+	// Cap the last label at maxTLDRunes runes (no IDN TLD is longer), so
+	// the shortening below is bounded however long the trailing text is.
+	lastDot := -1
+	for k := ds; k < fe; {
+		r, size := utf8.DecodeRuneInString(text[k:])
+		if isDomainDot(r) {
+			lastDot = k + size
+		}
+		k += size
+	}
+	if lastDot < 0 {
+		return
+	}
+	for k, runes := lastDot, 0; k < fe; runes++ {
+		if runes == maxTLDRunes {
+			fe = k
+			break
+		}
+		_, size := utf8.DecodeRuneInString(text[k:])
+		k += size
+	}
+	for tries := 0; tries <= maxTLDRunes+1 && fe > ds; tries++ {
 		if de := trimDomainEnd(text, ds, fe); de > ds && hasDomainDot(text[ds:de]) {
 			if reg, ok := domainOK(text[ds:de]); ok {
 				s.emitEmail(ls, de, local, text[ds:de], reg)

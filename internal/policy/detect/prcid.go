@@ -43,6 +43,16 @@ func prcRegion(a, b byte) bool {
 	return false
 }
 
+// foreignRegion accepts the two layouts seen for numbers beginning with 9:
+// region 91 ("国外", accepted by common validators), and the 2023 foreign
+// permanent resident card [recalled, unverified]: 9, the province code of
+// the issuing authority, a 3-digit nationality code, then the usual date,
+// order code and check. Anything else (99...) is rejected; the caller also
+// demands a context keyword, because neither layout is verified.
+func foreignRegion[T ~string | ~[]byte](d T) bool {
+	return d[1] == '1' || prcRegion(d[1], d[2])
+}
+
 // prcCheck returns the check character for the first 17 digits of d, or 0
 // when one of them is not a digit.
 func prcCheck[T ~string | ~[]byte](d T) byte {
@@ -125,18 +135,15 @@ func checkPRC18[T ~string | ~[]byte](d T, today int) (ok bool, detail string, ne
 	if (last < '0' || last > '9') && last != 'X' {
 		return false, "", false
 	}
-	if prcCheck(d) != last || !dateOK(d[6:14], today) {
+	// Cheapest test first: most 18-digit numbers fail on the region.
+	if !(d[0] == '9' && foreignRegion(d)) && !(d[0] == '8' && d[1] >= '1' && d[1] <= '3') && !prcRegion(d[0], d[1]) {
+		return false, "", false
+	}
+	if !dateOK(d[6:14], today) || prcCheck(d) != last {
 		return false, "", false
 	}
 	switch {
 	case d[0] == '9':
-		// 2023 foreign permanent resident card [recalled, unverified]: 9,
-		// the province code of the issuing authority, a 3-digit nationality
-		// code, then the usual date, order code and check. Only the province
-		// is checked; the caller also demands a context keyword.
-		if !prcRegion(d[1], d[2]) {
-			return false, "", false
-		}
 		return true, detailForeignPermanent, true
 	case d[0] == '8' && d[1] >= '1' && d[1] <= '3' && d[2] == '0' && d[3] == '0' && d[4] == '0' && d[5] == '0':
 		return true, [...]string{detailPermitHK, detailPermitMO, detailPermitTW}[d[1]-'1'], false
@@ -166,8 +173,10 @@ func checkPRC15[T ~string | ~[]byte](d T) bool {
 // ValidChinaResidentID reports whether s is a valid 18-character PRC
 // resident identity number or HK/Macau/Taiwan residence permit number: region
 // code, real birth date between 1900-01-01 and today, and MOD 11-2 check
-// character (x or X). Numbers beginning with 9 (2023 foreign permanent
-// resident cards) carry the province code in positions 2-3 instead.
+// character (x or X). Numbers beginning with 9 (region 91, or 2023 foreign
+// permanent resident cards with the province code in positions 2-3) are
+// accepted on the same checks, though the scanner reports them only next to
+// an ID keyword.
 func ValidChinaResidentID(s string) bool {
 	ok, _, _ := checkPRC18(s, todayInt(time.Now()))
 	return ok

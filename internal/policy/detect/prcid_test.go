@@ -61,6 +61,7 @@ func TestValidChinaResidentID(t *testing.T) {
 		{withCheck("81010519900101123"), false}, // 81 with a county code
 		{withCheck("93115619900101123"), true},  // foreign permanent resident, province 31
 		{withCheck("99915619900101123"), false}, // 9 + province 99
+		{withCheck("91010519491231002"), true},  // region 91 ("国外")
 		{"1101051949123100ZX", false},
 	}
 	for _, c := range cases {

@@ -28,8 +28,13 @@ type Detection struct {
 	Context bool
 	// Evidence is the masked normalized value; never the raw value.
 	Evidence string
-	// Detail is a short machine-readable subtype such as "resident-permit-hk",
-	// "legacy-15", "unionpay", "btc-bech32m" or "personal".
+	// Detail is a short machine-readable subtype: the ID variant
+	// ("resident-id", "resident-permit-hk", "legacy-15", "tw-arc", ...), the
+	// card network ("visa", "unionpay", or "unverified" for a 65 match),
+	// the IBAN country ("GB"), "bic8"/"bic11", the address type
+	// ("btc-bech32m", "tron", "eth-eip55", "eth-nochecksum"), the document
+	// ("prc-passport", "hk-macau-permit", ...), or for e-mail "personal" at
+	// a consumer provider and "" otherwise.
 	Detail string
 }
 
@@ -67,8 +72,16 @@ type Scanner struct {
 	wval, wup  []byte
 	wpos       []int32
 
-	// Context keyword hits of the whole text, sorted by start.
+	// Context keyword hits collected so far, sorted by start.
 	hits []kwHit
+
+	// consumed is the end of the last detection that extended past its
+	// candidate; unitLimit and hitLimit trigger flush (see flush).
+	consumed            int
+	unitLimit, hitLimit int
+	// baseUnits and baseHits are the initial limits (flushUnits, flushHits;
+	// tests lower them to exercise flushing).
+	baseUnits, baseHits int
 
 	// today is the yyyymmdd date bound for birth dates, computed at most
 	// once per Scan and only when an 18-digit candidate shows up.
@@ -116,9 +129,10 @@ type seg struct {
 }
 
 // A span cut out of a longer run can only be a mobile number (11, 13 or 15
-// digits with the country code) or a card (12-19): the checksum-less
-// shapes need whole runs. Bounding spans to these lengths keeps the search
-// over long space-separated lists cheap.
+// digits with the country code), a card (12-19) or an 18-digit ID or USCC:
+// the checksum-less shapes need whole runs. Bounding spans to these lengths
+// keeps the search over long space-separated lists cheap; no identifier has
+// a group of more than maxSpanDigits digits either.
 const (
 	minSpanDigits = 11
 	maxSpanDigits = 19
@@ -133,17 +147,19 @@ var (
 // NewScanner returns a Scanner with its reusable buffers.
 func NewScanner() *Scanner {
 	return &Scanner{
-		now:    time.Now,
-		keccak: sha3.NewLegacyKeccak256(),
-		cands:  make([]cand, 0, 16),
-		av:     make([]byte, 0, 256),
-		ap:     make([]int32, 0, 256),
-		ae:     make([]int32, 0, 256),
-		ag:     make([]group, 0, 32),
-		wav:    make([]byte, 0, 256),
-		wap:    make([]int32, 0, 128),
-		segs:   make([]seg, 0, 16),
-		hits:   make([]kwHit, 0, 32),
+		now:       time.Now,
+		baseUnits: flushUnits,
+		baseHits:  flushHits,
+		keccak:    sha3.NewLegacyKeccak256(),
+		cands:     make([]cand, 0, 16),
+		av:        make([]byte, 0, 256),
+		ap:        make([]int32, 0, 256),
+		ae:        make([]int32, 0, 256),
+		ag:        make([]group, 0, 32),
+		wav:       make([]byte, 0, 256),
+		wap:       make([]int32, 0, 128),
+		segs:      make([]seg, 0, 16),
+		hits:      make([]kwHit, 0, 32),
 	}
 }
 
@@ -173,13 +189,12 @@ func (s *Scanner) Scan(text string, enabled Set, out []Detection) []Detection {
 	s.wantEmail = enabled.Has(Email)
 	s.cands, s.av, s.ap, s.ae, s.ag = s.cands[:0], s.av[:0], s.ap[:0], s.ae[:0], s.ag[:0]
 	s.wav, s.wap = s.wav[:0], s.wap[:0]
-	s.hits, s.today = s.hits[:0], 0
+	s.hits, s.today, s.consumed = s.hits[:0], 0, 0
+	s.unitLimit, s.hitLimit = s.baseUnits, s.baseHits
 	base := len(out)
 
 	s.collect()
-	if len(s.cands) > 0 {
-		s.dispatch()
-	}
+	s.dispatch(s.cands)
 	s.out = sortDetections(s.out, base)
 	out, s.out, s.text = s.out, nil, ""
 	return out
@@ -216,6 +231,9 @@ func (s *Scanner) collect() {
 			}
 			if j < n && (units == incMaxRun || text[j] == 0xEF || text[j] == 0xE2) {
 				i = s.latinToken(i) // full-width or circled forms may continue the word
+				if s.needFlush() {
+					s.flush(i)
+				}
 				continue
 			}
 			nd := int(acc & incMask)
@@ -226,6 +244,9 @@ func (s *Scanner) collect() {
 				continue
 			}
 			i = s.latinWord(i, j, units, nd, int(acc>>20&incMask), int(acc>>40), text[j-1])
+			if s.needFlush() {
+				s.flush(i)
+			}
 			continue
 		}
 		// CJK ideographs: the common case in Chinese text. A Chinese numeral
@@ -235,7 +256,7 @@ func (s *Scanner) collect() {
 			var v uint8
 			for i+2 < n {
 				c0, b1, b2 := text[i], text[i+1], text[i+2]
-				if c0 < 0xE4 || c0 > 0xE9 || (b1^0x80|b2^0x80)&0xC0 != 0 {
+				if c0-0xE4 > 0xE9-0xE4 || (b1^0x80|b2^0x80)&0xC0 != 0 {
 					break
 				}
 				v = hanTab[int(c0&0x0F)<<12|int(b1&0x3F)<<6|int(b2&0x3F)-hanBase]
@@ -252,16 +273,17 @@ func (s *Scanner) collect() {
 					i++
 				}
 			case v > hanDigitMax:
-				if i+5 < n {
-					next := uint32(text[i+3]) | uint32(text[i+4])<<8 | uint32(text[i+5])<<16
-					if hanNextMask[v-hanBucket0]&(1<<nextHash(next)) != 0 {
-						s.matchHan(i, v-hanBucket0)
-					}
-				}
+				s.matchHan(i, v-hanBucket0)
 				i += 3
+				if len(s.hits) > s.hitLimit {
+					s.flush(i)
+				}
 			case s.wantDigits && s.runMayContinue(i+3):
 				// A lone numeral (一下, 一起) is not worth a run.
 				i = s.digitRun(i)
+				if s.needFlush() {
+					s.flush(i)
+				}
 			default:
 				i += 3
 			}
@@ -289,10 +311,16 @@ func (s *Scanner) collect() {
 		switch cls {
 		case uDigit, uUpper, uLower:
 			i = s.latinToken(i)
+			if s.needFlush() {
+				s.flush(i)
+			}
 			continue
 		case uHan:
 			if s.wantDigits {
 				i = s.digitRun(i)
+				if s.needFlush() {
+					s.flush(i)
+				}
 				continue
 			}
 		}
@@ -303,14 +331,13 @@ func (s *Scanner) collect() {
 	}
 }
 
-// dispatch is the second pass. A detection that extends past its candidate
-// (HKID brackets, a printed IBAN) consumes the candidates it covers, such as
-// the digit groups of "GB82 WEST 1234 5698 7654 32".
-func (s *Scanner) dispatch() {
-	consumed := 0
-	for k := range s.cands {
-		c := s.cands[k]
-		if int(c.start) < consumed {
+// dispatch is the second pass over cands. A detection that extends past its
+// candidate (HKID brackets, a printed IBAN) consumes the candidates it
+// covers, such as the digit groups of "GB82 WEST 1234 5698 7654 32".
+func (s *Scanner) dispatch(cands []cand) {
+	for k := range cands {
+		c := cands[k]
+		if int(c.start) < s.consumed {
 			continue
 		}
 		switch c.typ {
@@ -322,11 +349,86 @@ func (s *Scanner) dispatch() {
 			n := (c.vhi - c.vlo) / 2
 			s.wval, s.wup = s.wav[c.vlo:c.vlo+n], s.wav[c.vlo+n:c.vhi]
 			s.wpos = s.wap[c.glo:c.ghi]
-			consumed = max(consumed, s.dispatchWord(int(c.start), int(c.end), int(c.nlow)))
+			s.consumed = max(s.consumed, s.dispatchWord(int(c.start), int(c.end), int(c.nlow)))
 		case candEmail:
 			s.detectEmail(int(c.start), int(c.end-c.start))
 		}
 	}
+}
+
+// Memory bounds. Candidates and keyword hits are kept until the collection
+// pass is far enough past them that their context is complete; on a chat
+// message that is the whole message, but an attachment's extracted text can
+// be megabytes of numbers. Past these sizes, flush dispatches the
+// candidates whose context windows have been fully collected and drops
+// what no remaining candidate can reach, so memory stays bounded whatever
+// the text's length.
+const (
+	flushUnits = 1 << 18 // arena units (digits and word characters)
+	flushHits  = 1 << 15 // keyword hits
+	// maxRunUnits caps one digit run; longer lists of numbers are cut at a
+	// group boundary into several runs.
+	maxRunUnits = 1 << 16
+	// flushMargin is how far past a candidate's end the collection pass
+	// must be before the candidate can be dispatched: the longest extension
+	// of a detection past its candidate (an e-mail domain), the context
+	// window, and the longest keyword.
+	flushMargin = utf8.UTFMax*maxDomain + ctxWindowBytes + maxKeywordBytes
+	// maxKeywordBytes bounds kwIndex.maxLen (checked at init).
+	maxKeywordBytes = 64
+)
+
+// needFlush reports whether the buffers have passed their limits.
+func (s *Scanner) needFlush() bool {
+	return len(s.av)+len(s.wav) > s.unitLimit || len(s.hits) > s.hitLimit
+}
+
+// flush dispatches the candidates that the collection pass, now at pos, is
+// at least flushMargin past, compacts the arenas, and drops keyword hits
+// that neither the remaining candidates nor later ones can reach. The
+// limits then double if little could be freed (one huge pending run), so
+// flushing never goes quadratic.
+func (s *Scanner) flush(pos int) {
+	k := 0
+	for k < len(s.cands) && int(s.cands[k].end)+flushMargin <= pos {
+		k++
+	}
+	if k > 0 {
+		s.dispatch(s.cands[:k])
+		rest := s.cands[k:]
+		rv, rg, wv, wp := int32(len(s.av)), int32(len(s.ag)), int32(len(s.wav)), int32(len(s.wap))
+		for _, c := range rest {
+			if c.typ == candRun {
+				rv, rg = min(rv, c.vlo), min(rg, c.glo)
+			} else if c.typ == candWord {
+				wv, wp = min(wv, c.vlo), min(wp, c.glo)
+			}
+		}
+		s.av, s.ap, s.ae = s.av[:copy(s.av, s.av[rv:])], s.ap[:copy(s.ap, s.ap[rv:])], s.ae[:copy(s.ae, s.ae[rv:])]
+		s.ag = s.ag[:copy(s.ag, s.ag[rg:])]
+		s.wav, s.wap = s.wav[:copy(s.wav, s.wav[wv:])], s.wap[:copy(s.wap, s.wap[wp:])]
+		for i := range rest {
+			c := &rest[i]
+			if c.typ == candRun {
+				c.vlo, c.vhi, c.glo, c.ghi = c.vlo-rv, c.vhi-rv, c.glo-rg, c.ghi-rg
+			} else if c.typ == candWord {
+				c.vlo, c.vhi, c.glo, c.ghi = c.vlo-wv, c.vhi-wv, c.glo-wp, c.ghi-wp
+			}
+		}
+		s.cands = s.cands[:copy(s.cands, rest)]
+	}
+	keep := pos
+	if len(s.cands) > 0 {
+		keep = int(s.cands[0].start)
+	}
+	keep -= ctxWindowBytes + maxKeywordBytes + maxLocal
+	h := 0
+	for h < len(s.hits) && int(s.hits[h].start) < keep {
+		h++
+	}
+	s.hits = s.hits[:copy(s.hits, s.hits[h:])]
+	s.unitLimit = max(s.baseUnits, 2*(len(s.av)+len(s.wav)))
+	s.hitLimit = max(s.baseHits, 2*len(s.hits))
 }
 
 // sortDetections orders out[base:] by Start, then End. Candidates are found
@@ -571,18 +673,25 @@ func (s *Scanner) digitRun(i int) int {
 	for {
 		cls, _, _ := unitAt(text, pos)
 		g := group{lo: len(s.av) - vlo, sep: sepBefore, han: cls == uHan}
-		ended := false
+		// A group of more digits than any identifier has belongs to no
+		// candidate; it is consumed without being stored (long).
+		ended, long := false, false
 		if g.han {
-			for pos < len(text) {
+			for k := 0; pos < len(text); k++ {
 				c, v, size := unitAt(text, pos)
 				if c != uHan {
 					break
 				}
-				s.push(v, pos, pos+size)
+				if long = k >= maxSpanDigits; !long {
+					s.push(v, pos, pos+size)
+				}
 				pos += size
 			}
 		} else if j := asciiDigitsEnd(text, pos); j > pos && (j == len(text) || !maybeLatin(text[j])) {
 			// Plain ASCII digits, the common case.
+			if long = j-pos > maxSpanDigits; long {
+				pos = j
+			}
 			for ; pos < j; pos++ {
 				s.push(text[pos], pos, pos+1)
 			}
@@ -591,6 +700,9 @@ func (s *Scanner) digitRun(i int) int {
 			x := nl == 1 && (last == 'X' || last == 'x') && len(s.av)-vlo+nd == 17
 			if nl > 0 && !x {
 				break // glued to letters: that word is a separate candidate
+			}
+			if long = nd > maxSpanDigits; long {
+				pos = end
 			}
 			for pos < end {
 				c, v, size := unitAt(text, pos)
@@ -603,9 +715,18 @@ func (s *Scanner) digitRun(i int) int {
 			ended = x // the check character ends an ID
 		}
 		g.hi = len(s.av) - vlo
+		if long {
+			// The long group ends the run before it; if it is the first,
+			// the scan resumes after it.
+			s.av, s.ap, s.ae = s.av[:vlo+g.lo], s.ap[:vlo+g.lo], s.ae[:vlo+g.lo]
+			if len(s.ag) == glo {
+				lastEnd = pos
+			}
+			break
+		}
 		s.ag = append(s.ag, g)
 		lastEnd = pos
-		if ended || pos >= len(text) {
+		if ended || pos >= len(text) || len(s.av)-vlo >= maxRunUnits {
 			break
 		}
 		c, v, size := unitAt(text, pos)
@@ -670,8 +791,8 @@ func (s *Scanner) plusBefore(i int) int {
 // Hyphen and dot joins never split, so "0.13800138000" stays a decimal.
 func (s *Scanner) dispatchRun(plus int) {
 	n := len(s.dval)
-	if s.dispatchDigits(0, n, 0, len(s.groups), true, plus) || len(s.groups) < 2 {
-		return
+	if s.dispatchDigits(0, n, 0, len(s.groups), true, plus) || len(s.groups) < 2 || allSame(s.dval) {
+		return // every span of an all-same run is a placeholder too
 	}
 	s.segs = s.segs[:0]
 	for k, g := range s.groups {
@@ -732,8 +853,8 @@ func (s *Scanner) plainDigits(g0, g1 int) bool {
 func (s *Scanner) dispatchDigits(lo, hi, g0, g1 int, whole bool, plus int) bool {
 	d := s.dval[lo:hi]
 	n := len(d)
-	if n < 8 || n > 19 {
-		return false
+	if n < 8 || n > 19 || allSame(d) {
+		return false // placeholders such as 00000000 identify no one
 	}
 	start, end := int(s.dpos[lo]), int(s.dend[hi-1])
 	en := s.enabled
@@ -755,9 +876,9 @@ func (s *Scanner) dispatchDigits(lo, hi, g0, g1 int, whole bool, plus int) bool 
 		}
 		// An all-digit USCC is rare; an 18-digit UnionPay card is not, and
 		// one in 341 passes both USCC checks. Such a number is a USCC only
-		// next to a USCC keyword.
-		cardLike := luhn(d) && cardNetwork(d) != ""
-		if en.Has(USCC) && (!cardLike || s.hasContext(start, end, ctxUSCC)) && s.detectUSCC(d, start, end, whole) {
+		// next to a USCC keyword, and never a "possible" (65) one.
+		cardLike := cardNetwork(d) != "" && luhn(d)
+		if en.Has(USCC) && (!cardLike || s.hasContext(start, end, ctxUSCC)) && s.detectUSCC(d, start, end, whole && !cardLike) {
 			return true
 		}
 	case 15:

@@ -92,6 +92,8 @@ var scanCases = []struct {
 	{"foreign permanent with keyword", "外国人永久居留身份证 " + withCheck("93115619900101123"),
 		0, []wantDet{{ChinaResidentID, withCheck("93115619900101123"), 85, "foreign-permanent-resident"}}},
 	{"foreign permanent without keyword", "编号 " + withCheck("93115619900101123"), 0, nil},
+	{"region 91 with keyword", "证件号 " + withCheck("91010519491231002"),
+		0, []wantDet{{ChinaResidentID, withCheck("91010519491231002"), 85, "foreign-permanent-resident"}}},
 	{"legacy 15 with keyword", "老身份证号 110105491231002",
 		0, []wantDet{{ChinaResidentID, "110105491231002", 75, "legacy-15"}}},
 	{"legacy 15 without keyword", "编号 110105491231002", 0, nil},
@@ -184,6 +186,10 @@ var scanCases = []struct {
 		{ChinaMobile, "13800138000", 75, "cn-mobile"}, {Email, "13800138000@163.com", 75, "personal"}}},
 	{"email idn", "user@例子.中国谢谢", 0, []wantDet{{Email, "user@例子.中国", 75, ""}}},
 	{"email full-width at", "abc＠qq.com", 0, []wantDet{{Email, "abc＠qq.com", 75, "personal"}}},
+	{"email sentence end", "发到foo@vip.qq.com。", 0, []wantDet{{Email, "foo@vip.qq.com", 75, "personal"}}},
+	{"email idn long tail", "user@例子.中国谢谢你的帮助我们明天见面吧好的没问题", 0, []wantDet{{Email, "user@例子.中国", 75, ""}}},
+	{"email idn ideographic stop", "发到a@例子.中国。谢谢", 0, []wantDet{{Email, "a@例子.中国", 75, ""}}},
+	{"email bad tld", "a@b.invalidtld", 0, nil},
 	{"mention", "@张三 你好 @all", 0, nil},
 	{"file name", "icon@2x.png", 0, nil},
 
@@ -363,6 +369,45 @@ func TestScanNoAllocs(t *testing.T) {
 	}
 }
 
+// TestFlushEquivalent: flushing candidates early (tiny limits) must not
+// change a single detection.
+func TestFlushEquivalent(t *testing.T) {
+	text := benchText(11, 256<<10, 8) + strings.Repeat("13800138000 ", 3000) + "电话"
+	want := NewScanner().Scan(text, All, nil)
+	s := NewScanner()
+	s.baseUnits, s.baseHits = 64, 16
+	got := s.Scan(text, All, nil)
+	if len(want) < 1000 || !equalDetections(got, want) {
+		t.Fatalf("flushing changed the result: %d vs %d detections", len(got), len(want))
+	}
+}
+
+// TestBoundedMemory scans megabytes of numbers and keywords: the buffers
+// must stay bounded by the flush limits, not grow with the text.
+func TestBoundedMemory(t *testing.T) {
+	text := strings.Repeat("13800138000 地址 ", 1<<18) // ~5 MiB, one long run per 65536 digits
+	s := NewScanner()
+	ds := s.Scan(text, SetOf(ChinaMobile), nil)
+	if len(ds) != 1<<18 {
+		t.Fatalf("%d detections, want %d", len(ds), 1<<18)
+	}
+	if c := cap(s.av) + cap(s.wav); c > 4*flushUnits {
+		t.Errorf("arena capacity %d", c)
+	}
+	if c := cap(s.hits); c > 4*flushHits {
+		t.Errorf("hits capacity %d", c)
+	}
+	// One space-separated list: a single run, cut every maxRunUnits digits.
+	list := strings.Repeat("13800138000 ", 1<<17)
+	if ds := s.Scan(list, SetOf(ChinaMobile), nil); len(ds) != 1<<17 || cap(s.av) > 4*flushUnits {
+		t.Errorf("a list of mobiles: %d detections, arena %d", len(ds), cap(s.av))
+	}
+	long := strings.Repeat("1", 1<<20) + " 13800138000"
+	if ds := s.Scan(long, All, nil); len(ds) != 1 || cap(s.av) > 4*flushUnits {
+		t.Errorf("a megabyte of digits: %d detections, arena %d", len(ds), cap(s.av))
+	}
+}
+
 // TestGeneratedInContext scans sentences built around generated values in
 // the three languages of our traffic.
 func TestGeneratedInContext(t *testing.T) {
@@ -532,5 +577,51 @@ func BenchmarkScanMessage(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		out = s.Scan(text, All, out[:0])
+	}
+}
+
+// BenchmarkScanAdversarial covers inputs that once made the scanner
+// superlinear (long space-separated digit lists, Chinese numerals with
+// separators) or that stress one path; all must stay linear.
+func BenchmarkScanAdversarial(b *testing.B) {
+	for _, c := range []struct{ name, text string }{
+		{"spaced-digits", strings.Repeat("12 34 56 78 90 ", 1<<12)},
+		{"spaced-numerals", strings.Repeat("一 ", 1<<14)},
+		{"mobile-list", strings.Repeat("13800138000 ", 1<<12)},
+		{"at-signs", strings.Repeat("a@", 1<<15)},
+		{"idn-tails", strings.Repeat("a@例子例子.中国谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢谢 ", 1<<9)},
+		{"bic-shaped", strings.Repeat("ABCDEFGH ", 1<<13)},
+		{"keywords", strings.Repeat("地址", 1<<14) + "13800138000"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := NewScanner()
+			out := s.Scan(c.text, All, nil)
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				out = s.Scan(c.text, All, out[:0])
+			}
+		})
+	}
+}
+
+// TestCardNearUSCCKeyword: a Luhn-valid 18-digit UnionPay number next to a
+// USCC keyword stays a card unless it really is a valid USCC.
+func TestCardNearUSCCKeyword(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	s := NewScanner()
+	for i := 0; i < 200; i++ {
+		card := GenCard(r, "62", 18)
+		text := "营业执照附件，卡号 " + card
+		ds := s.Scan(text, All, nil)
+		if len(ds) != 1 {
+			t.Fatalf("%q: %s", text, describe(text, ds))
+		}
+		if ok, _ := checkUSCC(card); ok {
+			if ds[0].Kind != USCC {
+				t.Errorf("%q: valid USCC next to its keyword reported as %v", text, ds[0].Kind)
+			}
+		} else if ds[0].Kind != UnionPayCard || ds[0].Confidence != 85 {
+			t.Errorf("%q: %s", text, describe(text, ds))
+		}
 	}
 }
