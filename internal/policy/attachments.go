@@ -42,11 +42,8 @@ func (e *Engine) attachmentFindings(ctx context.Context, rec *capture.Record, ou
 		a := &rec.Attachments[i]
 		meta := attach.Meta{Name: a.Name, MIME: a.MIME, Size: a.Size, SHA256: a.SHA256}
 		report, fromContent := e.inspect(ctx, meta, limits)
-		for r := range e.rules {
+		for _, r := range e.byKind[kindAttachments] {
 			rule := &e.rules[r]
-			if rule.kind != kindAttachments {
-				continue
-			}
 			reasons := attachmentReasons(rule.attachments.BlockTypes, rule.attachments.Macros, rule.attachments.EncryptedArchives, rule.attachments.MaxBytes, a, &report)
 			if len(reasons) == 0 {
 				continue

@@ -102,8 +102,9 @@ type Engine struct {
 	matcher   *lexicon.Matcher
 	termRefs  [][]termRef
 	detectSet detect.Set
-	has       [kindExpression + 1]bool
-	exprRules []int
+	// byKind lists rule indexes per matcher kind, so each step visits
+	// only its own rules.
+	byKind [kindExpression + 1][]int
 	stats     Stats
 	opts      Options
 }
@@ -156,12 +157,9 @@ func Compile(b *connectorconfig.Bundle, opts Options) (*Engine, []RuleError) {
 				continue
 			}
 			e.rules = append(e.rules, rule)
-			e.has[rule.kind] = true
-			switch rule.kind {
-			case kindDetectors:
+			e.byKind[rule.kind] = append(e.byKind[rule.kind], int(idx))
+			if rule.kind == kindDetectors {
 				e.detectSet |= rule.detectors
-			case kindExpression:
-				e.exprRules = append(e.exprRules, int(idx))
 			}
 		}
 	}

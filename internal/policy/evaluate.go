@@ -63,19 +63,19 @@ func (e *Engine) Evaluate(ctx context.Context, rec *capture.Record) []capture.Fi
 			out = e.detectorFindings(s.detections, out)
 		}
 	}
-	if e.has[kindRegex] && m.text != "" {
+	if len(e.byKind[kindRegex]) > 0 && m.text != "" {
 		out = e.regexFindings(m, out)
 	}
-	if e.has[kindLinks] && m.text != "" {
+	if len(e.byKind[kindLinks]) > 0 && m.text != "" {
 		s.urls = link.Extract(m.text, s.urls[:0])
 		if len(s.urls) > 0 {
 			out = e.linkFindings(s.urls, out)
 		}
 	}
-	if e.has[kindAttachments] && len(rec.Attachments) > 0 {
+	if len(e.byKind[kindAttachments]) > 0 && len(rec.Attachments) > 0 {
 		out = e.attachmentFindings(ctx, rec, out)
 	}
-	if len(e.exprRules) > 0 {
+	if len(e.byKind[kindExpression]) > 0 {
 		out = e.expressionFindings(ctx, m, out)
 	}
 	slices.SortStableFunc(out, func(a, b capture.Finding) int {

@@ -13,7 +13,7 @@ import (
 // CEL off the path of most messages.
 func (e *Engine) expressionFindings(ctx context.Context, m *message, out []capture.Finding) []capture.Finding {
 	var record map[string]any
-	for _, r := range e.exprRules {
+	for _, r := range e.byKind[kindExpression] {
 		rule := &e.rules[r]
 		if rule.expr.NeedsFindings && len(out) == 0 {
 			continue

@@ -14,11 +14,8 @@ import (
 // kinds at or above its minimum confidence. The scanner ran once for the
 // union of every rule's detectors.
 func (e *Engine) detectorFindings(ds []detect.Detection, out []capture.Finding) []capture.Finding {
-	for r := range e.rules {
+	for _, r := range e.byKind[kindDetectors] {
 		rule := &e.rules[r]
-		if rule.kind != kindDetectors {
-			continue
-		}
 		n := 0
 		for _, d := range ds {
 			if !rule.detectors.Has(d.Kind) || d.Confidence < rule.minConfidence || n == maxFindingsPerRule {
@@ -41,11 +38,8 @@ func (e *Engine) detectorFindings(ds []detect.Detection, out []capture.Finding) 
 // original bytes. A rule whose pattern starts with a literal is skipped
 // cheaply when that literal is absent.
 func (e *Engine) regexFindings(m *message, out []capture.Finding) []capture.Finding {
-	for r := range e.rules {
+	for _, r := range e.byKind[kindRegex] {
 		rule := &e.rules[r]
-		if rule.kind != kindRegex {
-			continue
-		}
 		if m.folded == nil {
 			v := normalize.Fold(m.text, false)
 			m.folded = &v
@@ -73,11 +67,8 @@ func (e *Engine) regexFindings(m *message, out []capture.Finding) []capture.Find
 // do punycode and mixed scripts; block lists, brand look-alikes and raw IP
 // hosts always do.
 func (e *Engine) linkFindings(urls []link.URL, out []capture.Finding) []capture.Finding {
-	for r := range e.rules {
+	for _, r := range e.byKind[kindLinks] {
 		rule := &e.rules[r]
-		if rule.kind != kindLinks {
-			continue
-		}
 		n := 0
 		for _, u := range urls {
 			if n == maxFindingsPerRule {
