@@ -55,21 +55,30 @@ func Fold(s string, squeeze bool) View {
 		case KindSeparator:
 			if !squeeze {
 				for _, p := range parts {
-					emit(p, i, i+size)
+					// A part that is itself dropped (˙ folds to a space
+					// and a combining dot) is dropped here too, so
+					// folding twice changes nothing.
+					if len(parts) == 1 || keeps(Lookup(p).Kind(), false) {
+						emit(p, i, i+size)
+					}
 				}
 			}
 		default:
 			for _, p := range parts {
-				if squeeze && len(parts) > 1 && Lookup(p).Kind() != KindText {
-					continue
+				if len(parts) == 1 || keeps(Lookup(p).Kind(), squeeze) {
+					emit(p, i, i+size)
 				}
-				emit(p, i, i+size)
 			}
 		}
 		i += size
 	}
 	v.Text, v.Starts, v.Ends = string(buf), starts, ends
 	return v
+}
+
+// keeps says whether a part of a several-rune fold stays in the view.
+func keeps(k Kind, squeeze bool) bool {
+	return k == KindText || k == KindSeparator && !squeeze
 }
 
 // String folds s without squeezing and without the offset map: the form terms
