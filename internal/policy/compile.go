@@ -105,8 +105,8 @@ type Engine struct {
 	// byKind lists rule indexes per matcher kind, so each step visits
 	// only its own rules.
 	byKind [kindExpression + 1][]int
-	stats     Stats
-	opts      Options
+	stats  Stats
+	opts   Options
 }
 
 // Options are what the Engine needs from its host.
