@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -78,8 +79,18 @@ func TestKubernetesAuthOnARealAPIServer(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := authz.Allowed(ctx, reviewer, "list", ResourceMessages, ns); err != nil || !ok {
-		t.Fatalf("not allowed after the grant: %v %v", ok, err)
+	// The API server's RBAC authorizer reads Roles through informers, so a
+	// new grant takes effect after a short delay.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := authz.Allowed(ctx, reviewer, "list", ResourceMessages, ns)
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not allowed 10 s after the grant: %v %v", ok, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if ok, _ := authz.Allowed(ctx, reviewer, "list", ResourceMessages, "other"); ok {
 		t.Fatal("the grant leaked to another namespace")
