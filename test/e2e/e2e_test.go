@@ -286,6 +286,52 @@ spec:
 		waitForCount(t, d, 0)
 	})
 
+	t.Run("a policy change reaches the running connector without a restart", func(t *testing.T) {
+		before := &corev1.Pod{}
+		if err := d.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: account + "-connector-0"}, before); err != nil {
+			t.Fatal(err)
+		}
+		acct := &v1alpha1.MonitoredAccount{}
+		if err := d.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: account}, acct); err != nil {
+			t.Fatal(err)
+		}
+		findingsBefore := acct.Status.Findings.Total
+		applyYAML(t, d.k8s, fmt.Sprintf(`
+apiVersion: compliance.vigil.dev/v1alpha1
+kind: CompliancePolicy
+metadata: {name: insider, namespace: %[1]s}
+spec:
+  accountSelector: {matchLabels: {desk: equities}}
+  rules:
+  - {name: insider-zh, category: InsiderTrading, severity: High, keywords: {terms: [内幕消息, inside information]}}
+  - {name: guarantees, category: Custom, severity: Medium, keywords: {terms: [稳赚]}}
+`, ns))
+		// Until the new bundle is in, messages ship without the new
+		// finding; keep sending until one carries it.
+		n := 0
+		waitFor(t, 2*time.Minute, "a finding of the new rule", func() (bool, error) {
+			n++
+			msg, _ := json.Marshal(map[string]any{"messages": []map[string]any{{
+				"id": fmt.Sprintf("e2e-reload-%d", n), "conversation": map[string]any{"id": "desk-chat"},
+				"sender": map[string]any{"id": "chen.jing"}, "text": "这个产品穩賺不賠", "sentAt": time.Now().UTC().Format(time.RFC3339)}}})
+			if code := post(t, base, msg, []byte(hmacSecret), time.Now()); code != http.StatusAccepted {
+				return false, fmt.Errorf("webhook answered %d", code)
+			}
+			time.Sleep(2 * time.Second)
+			if err := d.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: account}, acct); err != nil {
+				return false, err
+			}
+			return acct.Status.Findings.Total > findingsBefore, nil
+		})
+		after := &corev1.Pod{}
+		if err := d.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: account + "-connector-0"}, after); err != nil {
+			t.Fatal(err)
+		}
+		if after.UID != before.UID || restarts(after) != restarts(before) {
+			t.Fatalf("the connector was replaced or restarted (uid %s -> %s, restarts %d -> %d)", before.UID, after.UID, restarts(before), restarts(after))
+		}
+	})
+
 	t.Run("Ctrl-C stops everything", func(t *testing.T) {
 		if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
@@ -303,6 +349,14 @@ spec:
 			t.Fatal("processes of vigil dev are still running after it exited")
 		}
 	})
+}
+
+func restarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, c := range p.Status.ContainerStatuses {
+		n += c.RestartCount
+	}
+	return n
 }
 
 func waitForCount(t *testing.T, d *devSystem, want int64) {
