@@ -58,22 +58,31 @@ type Matcher struct {
 	classes int
 	sym     [0x10000]symbol
 
-	// Double array: a transition from state s on class c goes to t = base[s]+c
-	// when check[t] == s. fail is the Aho–Corasick failure link; term is the
-	// term ending at the state, or -1; emit is the first state on the failure
-	// chain (the state itself included) where a term ends, or -1.
-	base, check, fail, emit []int32
-	term                    []TermID
-	// emits has a bit for every state where a term ends (emit >= 0): the
-	// hot loop tests this small bitset instead of the large emit array.
-	emits []uint64
+	// nodes is the double array; base and check are its halves while it is
+	// built. term is the term ending at a state, or -1.
+	nodes       []daNode
+	base, check []int32
+	term        []TermID
+	// root is the root's transition per class (0 for none): nearly every
+	// character of a message goes through the root, and this small dense
+	// table stays in cache where the root's slots of the double array,
+	// spread over the whole class range, do not.
+	root []int32
+}
+
+// daNode is one slot of the double array. A transition from state s on
+// class c goes to t = base[s]+c when nodes[t].check == s; fail is the
+// Aho–Corasick failure link; emit is the first state on the failure chain
+// (the state itself included) where a term ends, or -1.
+type daNode struct {
+	base, check, fail, emit int32
 }
 
 // Terms returns the distinct terms, indexed by TermID.
 func (m *Matcher) Terms() []Term { return m.terms }
 
 // States is the automaton's size, for metrics.
-func (m *Matcher) States() int { return len(m.base) }
+func (m *Matcher) States() int { return len(m.nodes) }
 
 // Hit is one term found in the original text.
 type Hit struct {
@@ -150,7 +159,7 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 			state = 0
 		} else {
 			state = m.step(state, class)
-			if m.emits[state>>6]&(1<<(state&63)) != 0 {
+			if m.nodes[state].emit >= 0 {
 				hits = m.report(text, state, symIdx, &ring, i+size, hits)
 			}
 		}
@@ -169,24 +178,21 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 
 // step follows the goto function, falling back along failure links.
 func (m *Matcher) step(state int32, class uint16) int32 {
-	if class == 0 {
-		return 0
-	}
 	for {
-		t := m.base[state] + int32(class)
-		if t < int32(len(m.check)) && m.check[t] == state {
+		if state == 0 {
+			return m.root[class]
+		}
+		t := m.nodes[state].base + int32(class)
+		if t < int32(len(m.nodes)) && m.nodes[t].check == state {
 			return t
 		}
-		if state == 0 {
-			return 0
-		}
-		state = m.fail[state]
+		state = m.nodes[state].fail
 	}
 }
 
 // report appends the terms ending at state whose word boundaries hold.
 func (m *Matcher) report(text string, state, symIdx int32, ring *[MaxTermSymbols]int32, end int, hits []Hit) []Hit {
-	for x := m.emit[state]; x >= 0; x = m.emit[m.fail[x]] {
+	for x := m.nodes[state].emit; x >= 0; x = m.nodes[m.nodes[x].fail].emit {
 		id := m.term[x]
 		t := &m.terms[id]
 		start := ring[(symIdx-int32(len(t.Symbols))+1)%MaxTermSymbols]
