@@ -84,12 +84,7 @@ func (r *CompliancePolicyReconciler) reconcile(ctx context.Context, policy *v1al
 		policy.Status.BundleDigest = ""
 		return nil
 	}
-	digest, err := cc.PolicyDigest(cc.Policy{
-		Name:  policy.Namespace + "/" + policy.Name,
-		Mode:  policyMode(policy),
-		Rules: policy.Spec.Rules,
-		Terms: terms,
-	})
+	digest, err := cc.PolicyDigest(cc.PolicyOf(policy, terms))
 	if err != nil {
 		return err
 	}

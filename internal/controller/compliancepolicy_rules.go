@@ -27,9 +27,7 @@ func (r *CompliancePolicyReconciler) validateRules(ctx context.Context, policy *
 	for _, e := range errs {
 		reported[e.Rule] = true
 	}
-	bundle := &cc.Bundle{Policies: []cc.Policy{{
-		Name: policy.Namespace + "/" + policy.Name, Mode: policyMode(policy), Rules: policy.Spec.Rules, Terms: terms,
-	}}}
+	bundle := &cc.Bundle{Policies: []cc.Policy{cc.PolicyOf(policy, terms)}}
 	_, compileErrs := policyengine.Compile(bundle, policyengine.Options{})
 	for _, ce := range compileErrs {
 		if !reported[ce.Rule] {
@@ -53,36 +51,12 @@ func readTermsFrom(ctx context.Context, c client.Client, policy *v1alpha1.Compli
 }
 
 func readTermsFromChecked(ctx context.Context, c client.Client, policy *v1alpha1.CompliancePolicy) (map[string][]string, []v1alpha1.RuleError, error) {
-	var terms map[string][]string
-	var errs []v1alpha1.RuleError
-	for i := range policy.Spec.Rules {
-		rule := &policy.Spec.Rules[i]
-		if rule.Keywords == nil || rule.Keywords.TermsFrom == nil {
-			continue
-		}
-		ref := rule.Keywords.TermsFrom
+	return cc.ResolveTerms(policy, func(name string) (*corev1.ConfigMap, bool, error) {
 		cm := &corev1.ConfigMap{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: policy.Namespace, Name: ref.Name}, cm); err != nil {
-			if apierrors.IsNotFound(err) {
-				errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s not found", ref.Name)})
-				continue
-			}
-			return nil, nil, fmt.Errorf("while reading termsFrom ConfigMap %s: %w", ref.Name, err)
+		err := c.Get(ctx, client.ObjectKey{Namespace: policy.Namespace, Name: name}, cm)
+		if apierrors.IsNotFound(err) {
+			return nil, false, nil
 		}
-		data, ok := cm.Data[ref.Key]
-		if !ok {
-			errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s has no key %s", ref.Name, ref.Key)})
-			continue
-		}
-		list := cc.ParseTermLines(data)
-		if len(list) > cc.MaxTermsPerList {
-			errs = append(errs, v1alpha1.RuleError{Rule: rule.Name, Message: fmt.Sprintf("termsFrom ConfigMap %s key %s has %d terms; the limit is %d", ref.Name, ref.Key, len(list), cc.MaxTermsPerList)})
-			continue
-		}
-		if terms == nil {
-			terms = map[string][]string{}
-		}
-		terms[rule.Name] = list
-	}
-	return terms, errs, nil
+		return cm, err == nil, err
+	})
 }

@@ -80,20 +80,9 @@ func (r *MonitoredAccountReconciler) bundleEntry(ctx context.Context, p *v1alpha
 	if err != nil {
 		return cc.Policy{}, err
 	}
-	return cc.Policy{
-		Name:   p.Namespace + "/" + p.Name,
-		Mode:   policyMode(p),
-		Rules:  p.Spec.Rules,
-		Terms:  terms,
-		Digest: p.Status.BundleDigest,
-	}, nil
-}
-
-func policyMode(p *v1alpha1.CompliancePolicy) v1alpha1.PolicyMode {
-	if p.Spec.Mode == "" {
-		return v1alpha1.PolicyEnforce
-	}
-	return p.Spec.Mode
+	entry := cc.PolicyOf(p, terms)
+	entry.Digest = p.Status.BundleDigest
+	return entry, nil
 }
 
 // selects reports whether a label selector matches a set of labels; an invalid

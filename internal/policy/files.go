@@ -61,37 +61,21 @@ func LoadFiles(paths []string) (*cc.Bundle, error) {
 func BundleOf(policies []v1alpha1.CompliancePolicy, configMaps map[string]*corev1.ConfigMap) (*cc.Bundle, error) {
 	bundle := &cc.Bundle{}
 	for i := range policies {
-		p := &policies[i]
-		ns := p.Namespace
-		if ns == "" {
-			ns = "default"
+		p := policies[i]
+		if p.Namespace == "" {
+			p.Namespace = "default"
 		}
-		entry := cc.Policy{Name: ns + "/" + p.Name, Mode: p.Spec.Mode, Rules: p.Spec.Rules}
-		if entry.Mode == "" {
-			entry.Mode = v1alpha1.PolicyEnforce
+		terms, ruleErrs, err := cc.ResolveTerms(&p, func(name string) (*corev1.ConfigMap, bool, error) {
+			cm, ok := configMaps[p.Namespace+"/"+name]
+			return cm, ok, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		for _, rule := range p.Spec.Rules {
-			if rule.Keywords == nil || rule.Keywords.TermsFrom == nil {
-				continue
-			}
-			ref := rule.Keywords.TermsFrom
-			cm, ok := configMaps[ns+"/"+ref.Name]
-			if !ok {
-				return nil, fmt.Errorf("policy %s rule %s: termsFrom ConfigMap %s/%s is not in the given files", entry.Name, rule.Name, ns, ref.Name)
-			}
-			data, ok := cm.Data[ref.Key]
-			if !ok {
-				return nil, fmt.Errorf("policy %s rule %s: ConfigMap %s/%s has no key %s", entry.Name, rule.Name, ns, ref.Name, ref.Key)
-			}
-			terms := cc.ParseTermLines(data)
-			if len(terms) > cc.MaxTermsPerList {
-				return nil, fmt.Errorf("policy %s rule %s: %d terms; the limit is %d", entry.Name, rule.Name, len(terms), cc.MaxTermsPerList)
-			}
-			if entry.Terms == nil {
-				entry.Terms = map[string][]string{}
-			}
-			entry.Terms[rule.Name] = terms
+		if len(ruleErrs) > 0 {
+			return nil, fmt.Errorf("policy %s/%s rule %s: %s (is the ConfigMap in the given files?)", p.Namespace, p.Name, ruleErrs[0].Rule, ruleErrs[0].Message)
 		}
+		entry := cc.PolicyOf(&p, terms)
 		digest, err := cc.PolicyDigest(entry)
 		if err != nil {
 			return nil, err
