@@ -195,8 +195,12 @@ func compileRule(rule *compiledRule, spec *v1alpha1.PolicyRule, terms []string, 
 			return fmt.Errorf("regex does not compile: %w", err)
 		}
 		rule.regex = re
-		if prefix, complete := re.LiteralPrefix(); !complete {
-			rule.regexPrefix = prefix
+		// The case-insensitive form has no literal prefix; the pattern as
+		// written may, and lower-cased it must appear in the folded text.
+		if plain, err := regexp.Compile(*spec.Regex); err == nil {
+			if prefix, complete := plain.LiteralPrefix(); !complete {
+				rule.regexPrefix = strings.ToLower(prefix)
+			}
 		}
 		return nil
 	case spec.Detectors != nil:

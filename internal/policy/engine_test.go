@@ -279,3 +279,18 @@ func FuzzParseDocuments(f *testing.F) {
 		e.Evaluate(context.Background(), &capture.Record{Text: "洗钱 11010519491231002X"})
 	})
 }
+
+func TestRegexKeepsItsLiteralPrefilter(t *testing.T) {
+	e := testEngine(t)
+	for _, r := range e.byKind[kindRegex] {
+		if rule := &e.rules[r]; rule.name == "order-numbers" && rule.regexPrefix != "ord-" {
+			t.Fatalf("prefix = %q, want the folded literal %q", rule.regexPrefix, "ord-")
+		}
+	}
+	// The prefilter must not cost matches written in other cases or widths.
+	for _, text := range []string{"ord-123456", "ＯＲＤ－１２３４５６", "Ord-123456"} {
+		if got := e.Evaluate(context.Background(), &capture.Record{Text: text}); len(got) != 1 {
+			t.Errorf("%q: %v", text, got)
+		}
+	}
+}
