@@ -72,15 +72,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Bytes of torn or unfinished batches cut from the spool at start-up.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{
-		m.SpoolPending, m.SpoolBytes, m.SpoolMaxBytes, m.Captured, m.CaptureRefused, m.LastCapture,
-		m.Shipped, m.ArchiveDuplicates, m.ShipErrors, m.DeadLetter, m.SpoolTruncatedByte,
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("while registering connector metrics: %w", err)
-		}
+	if err := registerAll(reg, "connector", m.SpoolPending, m.SpoolBytes, m.SpoolMaxBytes, m.Captured, m.CaptureRefused, m.LastCapture,
+		m.Shipped, m.ArchiveDuplicates, m.ShipErrors, m.DeadLetter, m.SpoolTruncatedByte); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// registerAll registers a group of series, naming the group in the error.
+func registerAll(reg prometheus.Registerer, group string, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("while registering %s metrics: %w", group, err)
+		}
+	}
+	return nil
 }
 
 // observeSpool copies a spool snapshot into the gauges.

@@ -45,10 +45,8 @@ func newPolicyMetrics(reg prometheus.Registerer) (*policyMetrics, error) {
 			Help: "1 for the policy bundle the connector evaluates, labelled with its digest.",
 		}, []string{"digest"}),
 	}
-	for _, c := range []prometheus.Collector{m.findings, m.evalTime, m.reloads, m.bundle} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("while registering policy metrics: %w", err)
-		}
+	if err := registerAll(reg, "policy", m.findings, m.evalTime, m.reloads, m.bundle); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -114,7 +112,7 @@ func (r *PolicyRunner) reload() error {
 	if r.holder.Load() != nil && bytes.Equal(raw, r.loaded) {
 		return nil
 	}
-	bundle, err := cc.LoadBundle(r.dir)
+	bundle, err := cc.ParseBundle(raw)
 	if err != nil {
 		r.metrics.reloads.WithLabelValues("error").Inc()
 		return err

@@ -3,8 +3,6 @@ package connectorconfig
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
@@ -44,15 +42,8 @@ func PolicyDigest(p Policy) (string, error) {
 	return Digest(b), nil
 }
 
-// LoadBundle reads policies.json from a directory; a missing file is an empty bundle.
-func LoadBundle(dir string) (*Bundle, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PoliciesKey))
-	if os.IsNotExist(err) {
-		return &Bundle{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("while reading policy bundle: %w", err)
-	}
+// ParseBundle decodes policies.json.
+func ParseBundle(b []byte) (*Bundle, error) {
 	out := new(Bundle)
 	if err := json.Unmarshal(b, out); err != nil {
 		return nil, fmt.Errorf("while decoding policy bundle: %w", err)
