@@ -45,23 +45,39 @@ func (t processTable) write(recs []processRecord) error {
 // clearIfOwn removes the table if it still lists pid, so a control plane
 // stopped late never removes the table of a newer one.
 func (t processTable) clearIfOwn(pid int) error {
-	b, err := os.ReadFile(t.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	recs, _, err := t.read()
+	if errors.Is(err, errUnreadableTable) {
+		return nil // not ours to judge; reap deals with it at the next start
 	}
 	if err != nil {
-		return fmt.Errorf("while reading the process table: %w", err)
+		return err
 	}
-	var recs []processRecord
-	if json.Unmarshal(b, &recs) == nil {
-		for _, r := range recs {
-			if r.PID == pid {
-				return t.clear()
-			}
+	for _, r := range recs {
+		if r.PID == pid {
+			return t.clear()
 		}
 	}
 	return nil
 }
+
+// read returns the recorded processes and whether the table exists; an
+// errUnreadableTable error when its content does not decode.
+func (t processTable) read() ([]processRecord, bool, error) {
+	b, err := os.ReadFile(t.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("while reading the process table: %w", err)
+	}
+	var recs []processRecord
+	if err := json.Unmarshal(b, &recs); err != nil {
+		return nil, true, fmt.Errorf("%w: %v", errUnreadableTable, err)
+	}
+	return recs, true, nil
+}
+
+var errUnreadableTable = errors.New("unreadable process table")
 
 func (t processTable) clear() error {
 	if err := os.Remove(t.path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -72,17 +88,16 @@ func (t processTable) clear() error {
 
 // reap stops the processes a previous, crashed run left behind.
 func (t processTable) reap(log logr.Logger) error {
-	b, err := os.ReadFile(t.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("while reading the process table: %w", err)
-	}
-	var recs []processRecord
-	if err := json.Unmarshal(b, &recs); err != nil {
+	recs, exists, err := t.read()
+	if errors.Is(err, errUnreadableTable) {
 		log.Info("Ignored an unreadable process table", "path", t.path, "error", err.Error())
 		return t.clear()
+	}
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return nil
 	}
 	for _, rec := range recs {
 		if !rec.alive() {
