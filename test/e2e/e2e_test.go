@@ -141,13 +141,7 @@ kind: Secret
 metadata: {name: %[2]s-webhook, namespace: %[1]s}
 stringData: {hmacSecret: %[3]s}
 ---
-apiVersion: compliance.vigil.dev/v1alpha1
-kind: CompliancePolicy
-metadata: {name: insider, namespace: %[1]s}
-spec:
-  accountSelector: {matchLabels: {desk: equities}}
-  rules:
-  - {name: insider-zh, category: InsiderTrading, severity: High, keywords: {terms: [内幕消息, inside information]}}
+%[4]s
 ---
 apiVersion: compliance.vigil.dev/v1alpha1
 kind: MonitoredAccount
@@ -157,7 +151,7 @@ spec:
   externalID: chen.jing
   custodian: {name: Chen Jing, email: chen.jing@example.com}
   credentialsSecretRef: {name: %[2]s-webhook}
-`, ns, account, hmacSecret))
+`, ns, account, hmacSecret, insiderPolicy()))
 
 	acct := &v1alpha1.MonitoredAccount{}
 	waitFor(t, 5*time.Minute, "the webhook account to be Ready", func() (bool, error) {
@@ -296,16 +290,8 @@ spec:
 			t.Fatal(err)
 		}
 		findingsBefore := acct.Status.Findings.Total
-		applyYAML(t, d.k8s, fmt.Sprintf(`
-apiVersion: compliance.vigil.dev/v1alpha1
-kind: CompliancePolicy
-metadata: {name: insider, namespace: %[1]s}
-spec:
-  accountSelector: {matchLabels: {desk: equities}}
-  rules:
-  - {name: insider-zh, category: InsiderTrading, severity: High, keywords: {terms: [内幕消息, inside information]}}
-  - {name: guarantees, category: Custom, severity: Medium, keywords: {terms: [稳赚]}}
-`, ns))
+		applyYAML(t, d.k8s, insiderPolicy(
+			`{name: guarantees, category: Custom, severity: Medium, keywords: {terms: [稳赚]}}`))
 		// Until the new bundle is in, messages ship without the new
 		// finding; keep sending until one carries it.
 		n := 0
@@ -349,6 +335,24 @@ spec:
 			t.Fatal("processes of vigil dev are still running after it exited")
 		}
 	})
+}
+
+// insiderPolicy is the test's CompliancePolicy for the webhook account: the
+// insider-information rule, plus any extra rules (one flow mapping each).
+func insiderPolicy(extraRules ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `apiVersion: compliance.vigil.dev/v1alpha1
+kind: CompliancePolicy
+metadata: {name: insider, namespace: %s}
+spec:
+  accountSelector: {matchLabels: {desk: equities}}
+  rules:
+  - {name: insider-zh, category: InsiderTrading, severity: High, keywords: {terms: [内幕消息, inside information]}}
+`, ns)
+	for _, r := range extraRules {
+		b.WriteString("  - " + r + "\n")
+	}
+	return b.String()
 }
 
 func restarts(p *corev1.Pod) int32 {
