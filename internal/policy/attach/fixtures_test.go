@@ -16,8 +16,9 @@ import (
 	"unicode/utf16"
 )
 
-// minimalPE is a DOS header whose e_lfanew points at "PE\0\0" and a COFF
-// header stub: enough for type detection, not a runnable program.
+// minimalPE is the smallest file the PE check accepts: a DOS header whose
+// e_lfanew points at the "PE\0\0" signature and the COFF machine field; the
+// detector reads nothing else.
 func minimalPE() []byte {
 	b := make([]byte, 0x200)
 	copy(b, "MZ")

@@ -34,7 +34,7 @@ func TestFoldSqueezed(t *testing.T) {
 }
 
 func TestFoldKeepsSeparatorsWhenNotSqueezed(t *testing.T) {
-	got := String("Buy  NOW，ＯＲＤ－１２３​!")
+	got := Fold("Buy  NOW，ＯＲＤ－１２３​!", false).Text
 	if got != "buy  now,ord-123!" {
 		t.Fatalf("String = %q", got)
 	}

@@ -81,12 +81,6 @@ func keeps(k Kind, squeeze bool) bool {
 	return k == KindText || k == KindSeparator && !squeeze
 }
 
-// String folds s without squeezing and without the offset map: the form terms
-// and domain names are compared in.
-func String(s string) string {
-	return Fold(s, false).Text
-}
-
 // Skeleton is the fold used to compare names that may be disguised (domain
 // labels, display names): look-alike letters to ASCII, width and case folded,
 // invisible characters and marks dropped, separators kept as they are.
