@@ -7,17 +7,102 @@ import (
 )
 
 // Channel is the chat channel an account is captured from.
-// +kubebuilder:validation:Enum=Webhook;Simulator
+// +kubebuilder:validation:Enum=WeComArchive;WeComCallback;WeChatOfficialAccount;WhatsApp;Slack;Telegram;LINE;Webhook;Simulator
 type Channel string
 
-// Channels with a connector today. WeCom, WeChat Official Accounts, WhatsApp,
-// Slack, Telegram and LINE join this list as their connectors land.
+// Channels. Each has a page in docs/channels with its Secret keys and its
+// mapping to capture.v1.
 const (
+	// ChannelWeComArchive pulls a WeCom corporation's chat archive (会话内容存档)
+	// through the vendor's Finance SDK (docs/channels/wecom-archive.md).
+	ChannelWeComArchive Channel = "WeComArchive"
+	// ChannelWeComCallback receives a WeCom app's encrypted callbacks and
+	// syncs WeChat Customer Service (微信客服) messages (docs/channels/wecom-callback.md).
+	ChannelWeComCallback Channel = "WeComCallback"
+	// ChannelWeChatOfficialAccount receives a WeChat Official Account's (公众号)
+	// message pushes (docs/channels/wechat-official-account.md).
+	ChannelWeChatOfficialAccount Channel = "WeChatOfficialAccount"
+	// ChannelWhatsApp receives WhatsApp Cloud API webhooks (docs/channels/whatsapp.md).
+	ChannelWhatsApp Channel = "WhatsApp"
+	// ChannelSlack receives Slack Events API requests (docs/channels/slack.md).
+	ChannelSlack Channel = "Slack"
+	// ChannelTelegram receives Telegram Bot API webhooks, including business
+	// messages (docs/channels/telegram.md).
+	ChannelTelegram Channel = "Telegram"
+	// ChannelLINE receives LINE Messaging API webhooks (docs/channels/line.md).
+	ChannelLINE Channel = "LINE"
 	// ChannelWebhook is the generic signed JSON webhook (docs/channels/webhook.md).
 	ChannelWebhook Channel = "Webhook"
 	// ChannelSimulator generates realistic multilingual traffic for demos and tests.
 	ChannelSimulator Channel = "Simulator"
 )
+
+// WeComSDKMode is how the archive channel reaches the vendor's Finance SDK.
+// +kubebuilder:validation:Enum=Native;Bridge
+type WeComSDKMode string
+
+// SDK modes.
+const (
+	// WeComSDKNative links the vendor's C library into the connector (an
+	// image built with the wecomsdk tag, the library mounted by the customer).
+	WeComSDKNative WeComSDKMode = "Native"
+	// WeComSDKBridge calls an SDK bridge over HTTP on bridgeURL (a sidecar
+	// that wraps the library, or the fake that vigil dev runs).
+	WeComSDKBridge WeComSDKMode = "Bridge"
+)
+
+// WeComSpec configures the WeCom channels.
+// +kubebuilder:validation:XValidation:rule="self.sdkMode != 'Bridge' || has(self.sdkBridgeURL)",message="sdkBridgeURL is required when sdkMode is Bridge",fieldPath=".sdkBridgeURL"
+type WeComSpec struct {
+	// apiBaseURL is the WeCom server API (access tokens, msgaudit and
+	// customer-service APIs).
+	// +optional
+	// +kubebuilder:default="https://qyapi.weixin.qq.com"
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/[^\s]*)?$`
+	// +kubebuilder:validation:MaxLength=512
+	APIBaseURL string `json:"apiBaseURL,omitempty"`
+	// sdkMode is how the archive channel reaches the Finance SDK.
+	// +optional
+	// +kubebuilder:default=Native
+	SDKMode WeComSDKMode `json:"sdkMode,omitempty"`
+	// sdkBridgeURL is the SDK bridge's address when sdkMode is Bridge.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/[^\s]*)?$`
+	// +kubebuilder:validation:MaxLength=512
+	SDKBridgeURL string `json:"sdkBridgeURL,omitempty"`
+	// pollInterval is how often the archive is pulled when no msgaudit_notify
+	// callback arrives.
+	// +optional
+	// +kubebuilder:default="1m"
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	// pullLimit is the number of messages asked for in one GetChatData call.
+	// +optional
+	// +kubebuilder:default=1000
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	PullLimit int32 `json:"pullLimit,omitempty"`
+}
+
+// WeChatMessageMode is an Official Account's message encryption mode.
+// +kubebuilder:validation:Enum=Plaintext;Compatible;Secure
+type WeChatMessageMode string
+
+// Official Account modes (明文模式, 兼容模式, 安全模式).
+const (
+	WeChatModePlaintext  WeChatMessageMode = "Plaintext"
+	WeChatModeCompatible WeChatMessageMode = "Compatible"
+	WeChatModeSecure     WeChatMessageMode = "Secure"
+)
+
+// WeChatOfficialAccountSpec configures the Official Account channel.
+type WeChatOfficialAccountSpec struct {
+	// mode must match the account's setting in the WeChat admin console.
+	// Pushes in any other mode are refused, so a downgrade to plaintext is
+	// noticed.
+	// +optional
+	// +kubebuilder:default=Secure
+	Mode WeChatMessageMode `json:"mode,omitempty"`
+}
 
 // AccountState is the operating state an administrator sets for an account.
 // +kubebuilder:validation:Enum=Active;Suspended;Quarantined
@@ -137,14 +222,18 @@ type ConnectorSpec struct {
 // MonitoredAccountSpec is one enrolled chat account.
 // +kubebuilder:validation:XValidation:rule="self.channel == 'Simulator' || has(self.credentialsSecretRef)",message="credentialsSecretRef is required for this channel: name a Secret holding the channel's credentials (see docs/channels)",fieldPath=".credentialsSecretRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.simulator) || self.channel == 'Simulator'",message="simulator settings are only valid with channel Simulator",fieldPath=".simulator"
+// +kubebuilder:validation:XValidation:rule="!has(self.wecom) || self.channel in ['WeComArchive', 'WeComCallback']",message="wecom settings are only valid with channel WeComArchive or WeComCallback",fieldPath=".wecom"
+// +kubebuilder:validation:XValidation:rule="!has(self.wechatOfficialAccount) || self.channel == 'WeChatOfficialAccount'",message="wechatOfficialAccount settings are only valid with channel WeChatOfficialAccount",fieldPath=".wechatOfficialAccount"
 // +kubebuilder:validation:XValidation:rule="self.channel == oldSelf.channel",message="channel is immutable: enrol the account again under a new MonitoredAccount",fieldPath=".channel"
 type MonitoredAccountSpec struct {
 	// channel the account is captured from.
 	// +required
 	Channel Channel `json:"channel"`
 
-	// externalID is the channel's identifier of the account (WeCom userid,
-	// phone number id, bot id...).
+	// externalID is the channel's identifier of the account: the corp id
+	// (WeCom), app id (Official Account), phone number id (WhatsApp), team id
+	// (Slack), bot id (Telegram) or bot user id (LINE). Signed traffic
+	// addressed to anyone else is refused.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
@@ -175,6 +264,14 @@ type MonitoredAccountSpec struct {
 	// simulator settings, for channel Simulator only.
 	// +optional
 	Simulator *SimulatorSpec `json:"simulator,omitempty"`
+
+	// wecom settings, for channels WeComArchive and WeComCallback.
+	// +optional
+	WeCom *WeComSpec `json:"wecom,omitempty"`
+
+	// wechatOfficialAccount settings, for channel WeChatOfficialAccount.
+	// +optional
+	WeChatOfficialAccount *WeChatOfficialAccountSpec `json:"wechatOfficialAccount,omitempty"`
 
 	// connector tunes the connector pod.
 	// +optional

@@ -78,11 +78,16 @@ type Record struct {
 	Attachments  []Attachment  `json:"attachments,omitempty"`
 	ReplyTo      string        `json:"replyTo,omitempty"`
 	Target       string        `json:"target,omitempty"`
-	SentAt       time.Time     `json:"sentAt"`
-	EditedAt     *time.Time    `json:"editedAt,omitempty"`
-	CapturedAt   time.Time     `json:"capturedAt"`
-	Raw          RawRef        `json:"raw"`
-	Provenance   Provenance    `json:"provenance"`
+	// Reaction is set on records of kind reaction.
+	Reaction *Reaction `json:"reaction,omitempty"`
+	// Consent is set on records of kind consent (for example a WeCom external
+	// contact agreeing to, or refusing, archiving).
+	Consent    *Consent   `json:"consent,omitempty"`
+	SentAt     time.Time  `json:"sentAt"`
+	EditedAt   *time.Time `json:"editedAt,omitempty"`
+	CapturedAt time.Time  `json:"capturedAt"`
+	Raw        RawRef     `json:"raw"`
+	Provenance Provenance `json:"provenance"`
 }
 
 // Conversation identifies where a message was sent.
@@ -102,6 +107,26 @@ type Participant struct {
 	Org         string      `json:"org,omitempty"`
 }
 
+// Reaction is an emoji reaction added to or removed from Target.
+type Reaction struct {
+	Emoji   string `json:"emoji"`
+	Removed bool   `json:"removed,omitempty"`
+}
+
+// Consent states.
+const (
+	ConsentAgree        = "agree"
+	ConsentDisagree     = "disagree"
+	ConsentDefaultAgree = "default_agree"
+)
+
+// Consent is a participant's recorded consent to capture.
+type Consent struct {
+	SubjectID string    `json:"subjectID"`
+	State     string    `json:"state"` // agree, disagree, default_agree
+	At        time.Time `json:"at"`
+}
+
 // Attachment describes a file sent with a message; content is stored apart.
 type Attachment struct {
 	NativeRef string `json:"nativeRef,omitempty"`
@@ -109,7 +134,10 @@ type Attachment struct {
 	MIME      string `json:"mime,omitempty"`
 	Size      int64  `json:"size,omitempty"`
 	SHA256    string `json:"sha256,omitempty"`
-	State     string `json:"state,omitempty"` // pending, stored, failed, expired, too_large
+	// ProviderMD5 is the checksum the provider sent (WeCom md5sum), kept to
+	// show that the stored copy is the one the provider described.
+	ProviderMD5 string `json:"providerMD5,omitempty"`
+	State       string `json:"state,omitempty"` // pending, stored, failed, expired, too_large
 }
 
 // RawRef points at the provider payload the record was normalised from.
@@ -117,6 +145,9 @@ type RawRef struct {
 	SHA256      string `json:"sha256,omitempty"`
 	Size        int64  `json:"size,omitempty"`
 	ContentType string `json:"contentType,omitempty"`
+	// Envelope names the transport encryption the payload arrived in
+	// (wecom-aes, wecom-archive-rsa, none); the hash is of the plaintext.
+	Envelope string `json:"envelope,omitempty"`
 }
 
 // Provenance records how the connector obtained and authenticated the event.
@@ -126,4 +157,9 @@ type Provenance struct {
 	SigVerified bool   `json:"sigVerified"`
 	SigScheme   string `json:"sigScheme,omitempty"`
 	KeyVersion  string `json:"keyVersion,omitempty"`
+	// Redelivery is true when the provider marked the delivery as a retry.
+	Redelivery bool `json:"redelivery,omitempty"`
+	// Cursor is the pull position the record came from (WeCom seq, a sync
+	// cursor), so an auditor can replay the capture.
+	Cursor string `json:"cursor,omitempty"`
 }

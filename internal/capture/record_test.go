@@ -61,17 +61,22 @@ func TestValidate(t *testing.T) {
 		mutate  func(*Record)
 		wantErr string
 	}{
-		"valid":                {mutate: func(*Record) {}},
-		"wrong schema":         {mutate: func(r *Record) { r.SchemaVersion = "capture.v0" }, wantErr: "schemaVersion"},
-		"bad id":               {mutate: func(r *Record) { r.ID = "not-a-ulid" }, wantErr: "ULID"},
-		"no native id":         {mutate: func(r *Record) { r.NativeID = "" }, wantErr: "nativeID"},
-		"unknown kind":         {mutate: func(r *Record) { r.Kind = "poke" }, wantErr: "kind"},
-		"text too long":        {mutate: func(r *Record) { r.Text = strings.Repeat("x", MaxTextBytes+1) }, wantErr: "text is"},
-		"invalid utf8":         {mutate: func(r *Record) { r.Text = "\xff\xfe" }, wantErr: "UTF-8"},
-		"no sent time":         {mutate: func(r *Record) { r.SentAt = time.Time{} }, wantErr: "sentAt"},
-		"forged dedupe key":    {mutate: func(r *Record) { r.NativeID = "msg-2" }, wantErr: "dedupKey"},
-		"long display name":    {mutate: func(r *Record) { r.Sender.DisplayName = strings.Repeat("名", 400) }, wantErr: "sender"},
-		"too many attachments": {mutate: func(r *Record) { r.Attachments = make([]Attachment, MaxAttachments+1) }, wantErr: "attachments"},
+		"valid":                   {mutate: func(*Record) {}},
+		"wrong schema":            {mutate: func(r *Record) { r.SchemaVersion = "capture.v0" }, wantErr: "schemaVersion"},
+		"bad id":                  {mutate: func(r *Record) { r.ID = "not-a-ulid" }, wantErr: "ULID"},
+		"no native id":            {mutate: func(r *Record) { r.NativeID = "" }, wantErr: "nativeID"},
+		"unknown kind":            {mutate: func(r *Record) { r.Kind = "poke" }, wantErr: "kind"},
+		"text too long":           {mutate: func(r *Record) { r.Text = strings.Repeat("x", MaxTextBytes+1) }, wantErr: "text is"},
+		"invalid utf8":            {mutate: func(r *Record) { r.Text = "\xff\xfe" }, wantErr: "UTF-8"},
+		"no sent time":            {mutate: func(r *Record) { r.SentAt = time.Time{} }, wantErr: "sentAt"},
+		"forged dedupe key":       {mutate: func(r *Record) { r.NativeID = "msg-2" }, wantErr: "dedupKey"},
+		"long display name":       {mutate: func(r *Record) { r.Sender.DisplayName = strings.Repeat("名", 400) }, wantErr: "sender"},
+		"too many attachments":    {mutate: func(r *Record) { r.Attachments = make([]Attachment, MaxAttachments+1) }, wantErr: "attachments"},
+		"consent":                 {mutate: func(r *Record) { r.Consent = &Consent{SubjectID: "wmX", State: ConsentAgree, At: r.SentAt} }},
+		"unknown consent state":   {mutate: func(r *Record) { r.Consent = &Consent{SubjectID: "wmX", State: "maybe"} }, wantErr: "consent.state"},
+		"consent without subject": {mutate: func(r *Record) { r.Consent = &Consent{State: ConsentDisagree} }, wantErr: "subjectID"},
+		"reaction":                {mutate: func(r *Record) { r.Reaction = &Reaction{Emoji: "👍"} }},
+		"empty reaction":          {mutate: func(r *Record) { r.Reaction = &Reaction{} }, wantErr: "reaction.emoji"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

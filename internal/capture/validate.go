@@ -60,6 +60,9 @@ func (r *Record) Validate() error {
 	case r.SentAt.IsZero() || r.CapturedAt.IsZero():
 		return invalid("sentAt and capturedAt are required")
 	}
+	if err := r.validateKindDetail(); err != nil {
+		return err
+	}
 	if err := r.Sender.validate("sender"); err != nil {
 		return err
 	}
@@ -86,4 +89,20 @@ func truncate(s string) string {
 		return s[:40] + "..."
 	}
 	return s
+}
+
+var validConsentStates = map[string]bool{ConsentAgree: true, ConsentDisagree: true, ConsentDefaultAgree: true}
+
+// validateKindDetail checks the parts that only some kinds carry. They are
+// optional: the generic webhook can report a reaction without its emoji.
+func (r *Record) validateKindDetail() error {
+	switch {
+	case r.Reaction != nil && (r.Reaction.Emoji == "" || len(r.Reaction.Emoji) > maxDisplayBytes):
+		return invalid("reaction.emoji must be 1 to %d bytes", maxDisplayBytes)
+	case r.Consent != nil && !validConsentStates[r.Consent.State]:
+		return invalid("consent.state %q is not one of agree, disagree, default_agree", truncate(r.Consent.State))
+	case r.Consent != nil && (r.Consent.SubjectID == "" || len(r.Consent.SubjectID) > MaxIDBytes):
+		return invalid("consent.subjectID must be 1 to %d bytes", MaxIDBytes)
+	}
+	return nil
 }

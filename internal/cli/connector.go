@@ -102,6 +102,7 @@ func runConnector(cmd *cobra.Command, o *connectorOptions) error {
 		ArchiveURL:      o.archiveURL,
 		TokenFile:       o.tokenFile,
 		Custodian:       file.Custodian.Name,
+		ExternalID:      file.ExternalID,
 		Credentials:     creds,
 		ChannelSettings: channelSettings(file),
 		Version:         version.String(),
@@ -121,7 +122,7 @@ func runConnector(cmd *cobra.Command, o *connectorOptions) error {
 // channelSettings turns the typed settings of config.json into the channel's
 // string settings.
 func channelSettings(f *cc.File) map[string]string {
-	s := map[string]string{}
+	s := cc.Settings(f)
 	if f.Simulator != nil {
 		rate := f.Simulator.MessagesPerMinute
 		if rate == 0 {

@@ -67,7 +67,7 @@ func (w *webhookTraffic) post(ctx context.Context, a *v1alpha1.MonitoredAccount)
 	if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: a.Spec.CredentialsSecretRef.Name}, &secret); err != nil {
 		return err
 	}
-	key := secret.Data[cc.RequiredCredentialKeys(a.Spec.Channel)[0]]
+	key := secret.Data[cc.KeyHMACSecret]
 	var pod corev1.Pod
 	if err := w.k8s.Get(ctx, client.ObjectKey{Namespace: a.Namespace, Name: naming.ConnectorName(a.Name) + "-0"}, &pod); err != nil {
 		return err

@@ -48,13 +48,24 @@ type ChannelParams struct {
 	// Account is "namespace/name" of the MonitoredAccount.
 	Account string
 	// Custodian is the person whose mailbox the account captures.
-	Custodian   string
+	Custodian string
+	// ExternalID is the channel's id of the account (corp id, app id, phone
+	// number id, team id, bot id); signed traffic for anyone else is refused.
+	ExternalID  string
 	Credentials map[string][]byte
 	Settings    map[string]string
 	Logger      logr.Logger
 	// Registerer is where channels register their own metrics.
 	Registerer prometheus.Registerer
+	// StateDir is a directory on the spool's persistent volume where a
+	// pulling channel keeps its cursor; it survives restarts.
+	StateDir string
 }
+
+// ChannelStateDir is the spool volume's sub-directory for channel state.
+// The spool itself only reads regular files named as segments, so the two
+// share the volume safely.
+const ChannelStateDir = "channel-state"
 
 // ChannelFactory builds a channel; each channel package exports one.
 type ChannelFactory func(ChannelParams) (Channel, error)

@@ -24,6 +24,7 @@ type Config struct {
 	// TokenFile is the projected ServiceAccount token (audience vigil-archive).
 	TokenFile       string
 	Custodian       string
+	ExternalID      string
 	Credentials     map[string][]byte
 	ChannelSettings map[string]string
 	// Version is stamped into provenance.version of every record.

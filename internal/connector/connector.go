@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,9 +70,14 @@ func New(cfg Config, deps Deps) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
+	stateDir := filepath.Join(cfg.SpoolDir, ChannelStateDir)
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("while creating the channel state directory: %w", err)
+	}
 	ch, err := factory(ChannelParams{
-		Account: cfg.Account, Custodian: cfg.Custodian, Credentials: cfg.Credentials,
+		Account: cfg.Account, Custodian: cfg.Custodian, ExternalID: cfg.ExternalID, Credentials: cfg.Credentials,
 		Settings: cfg.ChannelSettings, Logger: log.WithName(cfg.Channel), Registerer: deps.Registry,
+		StateDir: stateDir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("while configuring channel %q: %w", cfg.Channel, err)

@@ -1,27 +1,199 @@
 package connectorconfig
 
-import v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
+import (
+	"fmt"
+	"regexp"
+	"strings"
 
-// requiredCredentialKeys lists, per channel, the keys its credentials Secret
-// must hold (docs/channels/<channel>.md documents each).
-var requiredCredentialKeys = map[v1alpha1.Channel][]string{
-	v1alpha1.ChannelWebhook:   {"hmacSecret"},
+	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
+	"github.com/vigil-operator/vigil/internal/wxcrypt"
+)
+
+// Credential keys, shared by the channels that read them and the controller
+// that checks them. docs/channels/<channel>.md documents each.
+const (
+	KeyHMACSecret     = "hmacSecret"
+	KeyCallbackToken  = "callbackToken"
+	KeyEncodingAESKey = "encodingAESKey"
+	KeyCorpSecret     = "corpSecret"
+	KeyPrivateKeys    = "privateKeys"
+	KeyToken          = "token"
+	KeyAppSecret      = "appSecret"
+	KeyVerifyToken    = "verifyToken"
+	KeySigningSecret  = "signingSecret"
+	KeySecretToken    = "secretToken"
+	KeyChannelSecret  = "channelSecret"
+)
+
+// CredentialKey is one key of a channel's credentials Secret.
+type CredentialKey struct {
+	Name string
+	// Optional keys enable a feature when present (for example WeCom archive
+	// pull notifications) and are checked only then.
+	Optional bool
+	// Check returns what is wrong with a value, or ""; it never quotes it.
+	Check func(value []byte) string
+}
+
+// minSharedSecretBytes is the shortest HMAC secret of our own webhook: keys
+// shorter than the hash output weaken HMAC-SHA256.
+const minSharedSecretBytes = 32
+
+var (
+	telegramSecretToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	wechatToken         = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+)
+
+func checkEncodingAESKey(v []byte) string {
+	if _, err := wxcrypt.DecodeKey(strings.TrimSpace(string(v))); err != nil {
+		return "must be the 43-character EncodingAESKey from the admin console"
+	}
+	return ""
+}
+
+func checkWeChatToken(v []byte) string {
+	if !wechatToken.Match([]byte(strings.TrimSpace(string(v)))) {
+		return "must be 3 to 32 letters or digits, as the admin console allows"
+	}
+	return ""
+}
+
+func checkPrivateKeys(v []byte) string {
+	ring, err := wxcrypt.ParseKeyRing(v)
+	if err != nil {
+		return err.Error()
+	}
+	if ring.Len() == 0 {
+		return "holds no RSA private key"
+	}
+	return ""
+}
+
+func minLength(n int) func([]byte) string {
+	return func(v []byte) string {
+		if len(v) < n {
+			return fmt.Sprintf("is %d bytes; use at least %d random bytes", len(v), n)
+		}
+		return ""
+	}
+}
+
+// channelCredentials lists, per channel, the keys of its credentials Secret.
+var channelCredentials = map[v1alpha1.Channel][]CredentialKey{
+	v1alpha1.ChannelWeComArchive: {
+		{Name: KeyCorpSecret},
+		{Name: KeyPrivateKeys, Check: checkPrivateKeys},
+		{Name: KeyCallbackToken, Optional: true, Check: checkWeChatToken},
+		{Name: KeyEncodingAESKey, Optional: true, Check: checkEncodingAESKey},
+	},
+	v1alpha1.ChannelWeComCallback: {
+		{Name: KeyCallbackToken, Check: checkWeChatToken},
+		{Name: KeyEncodingAESKey, Check: checkEncodingAESKey},
+		// The customer-service secret, needed to sync 微信客服 messages.
+		{Name: KeyCorpSecret, Optional: true},
+	},
+	v1alpha1.ChannelWeChatOfficialAccount: {
+		{Name: KeyToken, Check: checkWeChatToken},
+		// Required unless the account's mode is Plaintext; see
+		// CredentialKeysFor.
+		{Name: KeyEncodingAESKey, Optional: true, Check: checkEncodingAESKey},
+	},
+	v1alpha1.ChannelWhatsApp: {
+		{Name: KeyAppSecret},
+		{Name: KeyVerifyToken},
+	},
+	v1alpha1.ChannelSlack: {{Name: KeySigningSecret}},
+	v1alpha1.ChannelTelegram: {{Name: KeySecretToken, Check: func(v []byte) string {
+		if !telegramSecretToken.Match(v) {
+			return "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -, as setWebhook requires"
+		}
+		return ""
+	}}},
+	v1alpha1.ChannelLINE:      {{Name: KeyChannelSecret}},
+	v1alpha1.ChannelWebhook:   {{Name: KeyHMACSecret, Check: minLength(minSharedSecretBytes)}},
 	v1alpha1.ChannelSimulator: nil,
 }
 
-// RequiredCredentialKeys returns the Secret keys a channel needs; nil when it
-// needs no credentials.
-func RequiredCredentialKeys(ch v1alpha1.Channel) []string {
-	return requiredCredentialKeys[ch]
+// CredentialKeysFor returns the keys an account's channel reads, with the
+// ones its settings make mandatory marked as required.
+func CredentialKeysFor(spec *v1alpha1.MonitoredAccountSpec) []CredentialKey {
+	keys := append([]CredentialKey(nil), channelCredentials[spec.Channel]...)
+	if spec.Channel == v1alpha1.ChannelWeChatOfficialAccount &&
+		(spec.WeChatOfficialAccount == nil || spec.WeChatOfficialAccount.Mode != v1alpha1.WeChatModePlaintext) {
+		for i := range keys {
+			if keys[i].Name == KeyEncodingAESKey {
+				keys[i].Optional = false
+			}
+		}
+	}
+	return keys
+}
+
+// RequiredCredentialKeys returns the names of the keys an account's Secret
+// must hold; nil when the channel needs no credentials.
+func RequiredCredentialKeys(spec *v1alpha1.MonitoredAccountSpec) []string {
+	var names []string
+	for _, k := range CredentialKeysFor(spec) {
+		if !k.Optional {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+
+// CredentialKeyNames returns every key the channel may read, so the pod
+// mounts all of them.
+func CredentialKeyNames(spec *v1alpha1.MonitoredAccountSpec) []string {
+	var names []string
+	for _, k := range CredentialKeysFor(spec) {
+		names = append(names, k.Name)
+	}
+	return names
 }
 
 // NeedsCredentials reports whether a channel reads a credentials Secret.
 func NeedsCredentials(ch v1alpha1.Channel) bool {
-	return len(requiredCredentialKeys[ch]) > 0
+	return len(channelCredentials[ch]) > 0
 }
 
 // ReceivesWebhooks reports whether the channel's connector takes inbound HTTP
 // from the channel (and so needs its Service reachable from an ingress).
 func ReceivesWebhooks(ch v1alpha1.Channel) bool {
-	return ch == v1alpha1.ChannelWebhook
+	return ch != v1alpha1.ChannelSimulator
+}
+
+// Channel setting keys: the typed settings of config.json become these
+// string settings of connector.ChannelParams.
+const (
+	SettingAPIBaseURL   = "apiBaseURL"
+	SettingSDKMode      = "sdkMode"
+	SettingSDKBridgeURL = "sdkBridgeURL"
+	SettingPollInterval = "pollInterval"
+	SettingPullLimit    = "pullLimit"
+	SettingMessageMode  = "messageMode"
+)
+
+// Settings flattens a config file's channel settings.
+func Settings(f *File) map[string]string {
+	s := map[string]string{}
+	if w := f.WeCom; w != nil {
+		set := func(k, v string) {
+			if v != "" {
+				s[k] = v
+			}
+		}
+		set(SettingAPIBaseURL, w.APIBaseURL)
+		set(SettingSDKMode, string(w.SDKMode))
+		set(SettingSDKBridgeURL, w.SDKBridgeURL)
+		if w.PollInterval != nil {
+			set(SettingPollInterval, w.PollInterval.Duration.String())
+		}
+		if w.PullLimit > 0 {
+			set(SettingPullLimit, fmt.Sprint(w.PullLimit))
+		}
+	}
+	if o := f.WeChatOfficialAccount; o != nil && o.Mode != "" {
+		s[SettingMessageMode] = string(o.Mode)
+	}
+	return s
 }

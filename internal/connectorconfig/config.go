@@ -40,6 +40,10 @@ type File struct {
 	State      v1alpha1.AccountState `json:"state"`
 	// Simulator settings for the Simulator channel.
 	Simulator *v1alpha1.SimulatorSpec `json:"simulator,omitempty"`
+	// WeCom settings for the WeCom channels.
+	WeCom *v1alpha1.WeComSpec `json:"wecom,omitempty"`
+	// WeChatOfficialAccount settings for the Official Account channel.
+	WeChatOfficialAccount *v1alpha1.WeChatOfficialAccountSpec `json:"wechatOfficialAccount,omitempty"`
 	// CredentialKeys lists the Secret keys the channel reads, so the connector
 	// can fail fast with a clear message when one is missing.
 	CredentialKeys []string `json:"credentialKeys,omitempty"`

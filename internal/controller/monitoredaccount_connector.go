@@ -347,15 +347,17 @@ func renderConnectorConfig(account *v1alpha1.MonitoredAccount) ([]byte, error) {
 		privacy = v1alpha1.PrivacyStandard
 	}
 	f := &cc.File{
-		Account:        account.Namespace + "/" + account.Name,
-		Channel:        account.Spec.Channel,
-		ExternalID:     account.Spec.ExternalID,
-		Custodian:      account.Spec.Custodian,
-		Capture:        account.Spec.Capture,
-		Privacy:        privacy,
-		State:          state,
-		Simulator:      account.Spec.Simulator,
-		CredentialKeys: cc.RequiredCredentialKeys(account.Spec.Channel),
+		Account:               account.Namespace + "/" + account.Name,
+		Channel:               account.Spec.Channel,
+		ExternalID:            account.Spec.ExternalID,
+		Custodian:             account.Spec.Custodian,
+		Capture:               account.Spec.Capture,
+		Privacy:               privacy,
+		State:                 state,
+		Simulator:             account.Spec.Simulator,
+		WeCom:                 account.Spec.WeCom,
+		WeChatOfficialAccount: account.Spec.WeChatOfficialAccount,
+		CredentialKeys:        cc.RequiredCredentialKeys(&account.Spec),
 	}
 	b, err := f.Marshal()
 	if err != nil {

@@ -21,8 +21,8 @@ func (r *MonitoredAccountReconciler) checkCredentials(ctx context.Context, accou
 	set := func(status metav1.ConditionStatus, reason, message string) {
 		setCondition(&account.Status.Conditions, account.Generation, v1alpha1.ConditionCredentialsValid, status, reason, message)
 	}
-	required := cc.RequiredCredentialKeys(account.Spec.Channel)
-	if len(required) == 0 {
+	keys := cc.CredentialKeysFor(&account.Spec)
+	if len(keys) == 0 {
 		set(metav1.ConditionTrue, v1alpha1.ReasonCredentialsNotRequired, fmt.Sprintf("channel %s needs no credentials", account.Spec.Channel))
 		return nil
 	}
@@ -40,15 +40,17 @@ func (r *MonitoredAccountReconciler) checkCredentials(ctx context.Context, accou
 		}
 		return fmt.Errorf("while reading credentials Secret %s: %w", ref.Name, err)
 	}
-	var missing, invalid []string
-	for _, key := range required {
-		v, ok := secret.Data[key]
+	var missing, invalid, found []string
+	for _, key := range keys {
+		v, ok := secret.Data[key.Name]
 		switch {
+		case !ok && !key.Optional:
+			missing = append(missing, key.Name)
 		case !ok:
-			missing = append(missing, key)
 		default:
-			if msg := validateCredential(account.Spec.Channel, key, v); msg != "" {
-				invalid = append(invalid, key+" "+msg)
+			found = append(found, key.Name)
+			if msg := validateCredential(key, v); msg != "" {
+				invalid = append(invalid, key.Name+" "+msg)
 			}
 		}
 	}
@@ -61,23 +63,19 @@ func (r *MonitoredAccountReconciler) checkCredentials(ctx context.Context, accou
 			fmt.Sprintf("Secret %s: %s", ref.Name, strings.Join(invalid, "; ")))
 	default:
 		set(metav1.ConditionTrue, v1alpha1.ReasonCredentialsFound,
-			fmt.Sprintf("Secret %s holds %s", ref.Name, strings.Join(required, ", ")))
+			fmt.Sprintf("Secret %s holds %s", ref.Name, strings.Join(found, ", ")))
 	}
 	return nil
 }
 
-// minHMACSecretBytes is the shortest webhook secret accepted: HMAC-SHA256 keys
-// shorter than the hash output weaken it.
-const minHMACSecretBytes = 32
-
 // validateCredential checks one credential's shape without revealing it; it
 // returns what is wrong, or "".
-func validateCredential(ch v1alpha1.Channel, key string, value []byte) string {
+func validateCredential(key cc.CredentialKey, value []byte) string {
 	if len(strings.TrimSpace(string(value))) == 0 {
 		return "is empty"
 	}
-	if ch == v1alpha1.ChannelWebhook && key == "hmacSecret" && len(value) < minHMACSecretBytes {
-		return fmt.Sprintf("is %d bytes; use at least %d random bytes", len(value), minHMACSecretBytes)
+	if key.Check != nil {
+		return key.Check(value)
 	}
 	return ""
 }

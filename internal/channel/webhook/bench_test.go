@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 )
 
 // benchBody is a 50-message batch, a typical burst from a busy group chat.
@@ -26,7 +28,7 @@ func benchBody() []byte {
 func BenchmarkWebhookVerifyAndParse(b *testing.B) {
 	body := benchBody()
 	now := time.Unix(1767225600, 0)
-	v := &verifier{secret: testSecret, window: DefaultWindow, replay: newReplayCache(2*DefaultWindow, 1<<30)}
+	v := &verifier{secret: testSecret, window: DefaultWindow, replay: inbound.NewReplayCache(2*DefaultWindow, 1<<30)}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -42,7 +44,7 @@ func BenchmarkWebhookVerifyAndParse(b *testing.B) {
 		if _, _, err := parseBody(body); err != nil {
 			b.Fatal(err)
 		}
-		v.replay.release(sig)
+		v.replay.Release(sig)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 	"github.com/vigil-operator/vigil/internal/connector"
 )
 
@@ -30,7 +31,7 @@ const (
 // Channel is the generic signed JSON webhook.
 type Channel struct {
 	verifier *verifier
-	metrics  *metrics
+	metrics  *inbound.Metrics
 	log      logr.Logger
 	tenant   string
 	account  string
@@ -59,17 +60,14 @@ func New(p connector.ChannelParams) (*Channel, error) {
 		}
 		size = n
 	}
-	if p.Registerer == nil {
-		return nil, fmt.Errorf("webhook channel needs a metrics registerer")
-	}
-	m, err := newMetrics(p.Registerer)
+	m, err := inbound.NewMetrics(p.Registerer, "vigil_connector_webhook", ChannelName, inbound.CommonReasons)
 	if err != nil {
 		return nil, err
 	}
 	return &Channel{
 		// The replay entries must outlive both halves of the window: a
 		// timestamp up to one window in the future stays acceptable for two.
-		verifier: &verifier{secret: append([]byte(nil), secret...), window: DefaultWindow, replay: newReplayCache(2*DefaultWindow, size)},
+		verifier: &verifier{secret: append([]byte(nil), secret...), window: DefaultWindow, replay: inbound.NewReplayCache(2*DefaultWindow, size)},
 		metrics:  m,
 		log:      p.Logger,
 		tenant:   p.Settings[SettingTenant],

@@ -85,7 +85,7 @@ func signed(body []byte, at time.Time) map[string]string {
 }
 
 func (ts *testServer) rejected(reason string) float64 {
-	return testutil.ToFloat64(ts.ch.metrics.rejected.WithLabelValues(reason))
+	return testutil.ToFloat64(ts.ch.metrics.Rejected.WithLabelValues(reason))
 }
 
 func TestWebhookResponses(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 )
 
 // Header names and the signature scheme.
@@ -23,8 +25,6 @@ const (
 	signaturePrefix = "v1="
 	// MinSecretBytes is the shortest accepted HMAC secret.
 	MinSecretBytes = 32
-	// maxTimestampDigits keeps timestamps in a sane range (until year 33658).
-	maxTimestampDigits = 12
 )
 
 var (
@@ -72,23 +72,14 @@ func parseSignatureHeader(h string) ([sha256.Size]byte, error) {
 	return sig, nil
 }
 
-// parseTimestampHeader decodes unix seconds: ASCII digits only, no sign, no
-// spaces, so that exactly the signed bytes are what is interpreted.
+// parseTimestampHeader decodes unix seconds (see inbound.ParseUnixSeconds).
 func parseTimestampHeader(h string) (time.Time, error) {
 	if h == "" {
 		return time.Time{}, errMissingSignature
 	}
-	if len(h) > maxTimestampDigits {
-		return time.Time{}, fmt.Errorf("%w: timestamp too long", errBadSignature)
-	}
-	for i := 0; i < len(h); i++ {
-		if h[i] < '0' || h[i] > '9' {
-			return time.Time{}, fmt.Errorf("%w: timestamp must be unix seconds", errBadSignature)
-		}
-	}
-	secs, err := strconv.ParseInt(h, 10, 64)
+	ts, err := inbound.ParseUnixSeconds(h)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: timestamp: %v", errBadSignature, err)
+		return time.Time{}, fmt.Errorf("%w: %v", errBadSignature, err)
 	}
-	return time.Unix(secs, 0), nil
+	return ts, nil
 }
