@@ -67,6 +67,12 @@ func (s *spoolSink) Capture(ctx context.Context, recs []*capture.Record) error {
 
 // stamp fills what the connector, not the channel, is responsible for.
 func (s *spoolSink) stamp(r *capture.Record, now time.Time) {
+	Stamp(r, now, s.account, s.version)
+}
+
+// Stamp fills what a channel may leave to the connector: schema version,
+// capture time, id, kind, provenance and the dedupe key.
+func Stamp(r *capture.Record, now time.Time, account, version string) {
 	if r.SchemaVersion == "" {
 		r.SchemaVersion = capture.SchemaVersion
 	}
@@ -80,10 +86,10 @@ func (s *spoolSink) stamp(r *capture.Record, now time.Time) {
 		r.Kind = capture.KindMessage
 	}
 	if r.Provenance.Connector == "" {
-		r.Provenance.Connector = s.account
+		r.Provenance.Connector = account
 	}
 	if r.Provenance.Version == "" {
-		r.Provenance.Version = s.version
+		r.Provenance.Version = version
 	}
 	if r.DedupKey == "" {
 		r.SetDedupKey()
