@@ -3,7 +3,6 @@ package connectorconfig
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
 	"github.com/vigil-operator/vigil/internal/wxcrypt"
@@ -45,14 +44,14 @@ var (
 )
 
 func checkEncodingAESKey(v []byte) string {
-	if _, err := wxcrypt.DecodeKey(strings.TrimSpace(string(v))); err != nil {
-		return "must be the 43-character EncodingAESKey from the admin console"
+	if _, err := wxcrypt.DecodeKey(string(v)); err != nil {
+		return "must be exactly the 43-character EncodingAESKey from the admin console (no trailing newline)"
 	}
 	return ""
 }
 
 func checkWeChatToken(v []byte) string {
-	if !wechatToken.Match([]byte(strings.TrimSpace(string(v)))) {
+	if !wechatToken.Match(v) {
 		return "must be 3 to 32 letters or digits, as the admin console allows"
 	}
 	return ""

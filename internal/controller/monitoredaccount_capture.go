@@ -14,9 +14,12 @@ import (
 // captureWindow is, per channel, how long capture may be silent before the
 // account is reported as lagging. Push channels (webhooks) can be legitimately
 // quiet, so they have none; generated and pulled channels do. WeCom's archive
-// keeps messages for 3 to 5 days, so its window will be a fraction of that.
+// keeps messages for only 5 days and its connector writes a checkpoint record
+// after each successful pull at least hourly, so a day without any record
+// means the pull is failing, with four days left to fix it.
 var captureWindow = map[v1alpha1.Channel]time.Duration{
-	v1alpha1.ChannelSimulator: 5 * time.Minute,
+	v1alpha1.ChannelSimulator:    5 * time.Minute,
+	v1alpha1.ChannelWeComArchive: 24 * time.Hour,
 }
 
 // readCaptureStats copies the archive's counts into status and sets
