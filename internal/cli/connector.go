@@ -13,7 +13,9 @@ import (
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
 	"github.com/vigil-operator/vigil/internal/channel/simulator"
+	"github.com/vigil-operator/vigil/internal/channel/telegram"
 	"github.com/vigil-operator/vigil/internal/channel/webhook"
+	"github.com/vigil-operator/vigil/internal/channel/wechatoa"
 	"github.com/vigil-operator/vigil/internal/connector"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
 	"github.com/vigil-operator/vigil/internal/version"
@@ -21,8 +23,10 @@ import (
 
 // channelFactories maps the CRD's channel names to their implementations.
 var channelFactories = map[v1alpha1.Channel]connector.ChannelFactory{
-	v1alpha1.ChannelWebhook:   webhook.Factory,
-	v1alpha1.ChannelSimulator: simulator.Factory,
+	v1alpha1.ChannelWeChatOfficialAccount: wechatoa.Factory,
+	v1alpha1.ChannelTelegram:              telegram.Factory,
+	v1alpha1.ChannelWebhook:               webhook.Factory,
+	v1alpha1.ChannelSimulator:             simulator.Factory,
 }
 
 type connectorOptions struct {
