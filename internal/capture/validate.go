@@ -97,8 +97,10 @@ var validConsentStates = map[string]bool{ConsentAgree: true, ConsentDisagree: tr
 // optional: the generic webhook can report a reaction without its emoji.
 func (r *Record) validateKindDetail() error {
 	switch {
-	case r.Reaction != nil && (r.Reaction.Emoji == "" || len(r.Reaction.Emoji) > maxDisplayBytes):
-		return invalid("reaction.emoji must be 1 to %d bytes", maxDisplayBytes)
+	case r.Reaction != nil && !r.Reaction.Removed && r.Reaction.Emoji == "":
+		return invalid("reaction.emoji is required unless the reaction was removed")
+	case r.Reaction != nil && len(r.Reaction.Emoji) > maxDisplayBytes:
+		return invalid("reaction.emoji must be at most %d bytes", maxDisplayBytes)
 	case r.Consent != nil && !validConsentStates[r.Consent.State]:
 		return invalid("consent.state %q is not one of agree, disagree, default_agree", truncate(r.Consent.State))
 	case r.Consent != nil && (r.Consent.SubjectID == "" || len(r.Consent.SubjectID) > MaxIDBytes):

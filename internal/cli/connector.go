@@ -12,10 +12,14 @@ import (
 	"github.com/spf13/cobra"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
+	"github.com/vigil-operator/vigil/internal/channel/line"
 	"github.com/vigil-operator/vigil/internal/channel/simulator"
+	"github.com/vigil-operator/vigil/internal/channel/slack"
 	"github.com/vigil-operator/vigil/internal/channel/telegram"
 	"github.com/vigil-operator/vigil/internal/channel/webhook"
 	"github.com/vigil-operator/vigil/internal/channel/wechatoa"
+	"github.com/vigil-operator/vigil/internal/channel/wecom"
+	"github.com/vigil-operator/vigil/internal/channel/whatsapp"
 	"github.com/vigil-operator/vigil/internal/connector"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
 	"github.com/vigil-operator/vigil/internal/version"
@@ -23,7 +27,11 @@ import (
 
 // channelFactories maps the CRD's channel names to their implementations.
 var channelFactories = map[v1alpha1.Channel]connector.ChannelFactory{
+	v1alpha1.ChannelWeComCallback:         wecom.Factory,
 	v1alpha1.ChannelWeChatOfficialAccount: wechatoa.Factory,
+	v1alpha1.ChannelWhatsApp:              whatsapp.Factory,
+	v1alpha1.ChannelSlack:                 slack.Factory,
+	v1alpha1.ChannelLINE:                  line.Factory,
 	v1alpha1.ChannelTelegram:              telegram.Factory,
 	v1alpha1.ChannelWebhook:               webhook.Factory,
 	v1alpha1.ChannelSimulator:             simulator.Factory,
