@@ -123,6 +123,9 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, resp an
 }
 
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body []byte, resp any) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("wecom %s: %w", path, err)
+	}
 	for attempt := 0; ; attempt++ {
 		tok, err := c.accessToken(ctx)
 		if err != nil {
