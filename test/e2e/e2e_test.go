@@ -318,6 +318,10 @@ spec:
 		}
 	})
 
+	t.Run("every channel captures its vendor's signed traffic", func(t *testing.T) {
+		testChannels(t, d)
+	})
+
 	t.Run("Ctrl-C stops everything", func(t *testing.T) {
 		if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
