@@ -224,6 +224,12 @@ type ConnectorSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.simulator) || self.channel == 'Simulator'",message="simulator settings are only valid with channel Simulator",fieldPath=".simulator"
 // +kubebuilder:validation:XValidation:rule="!has(self.wecom) || self.channel in ['WeComArchive', 'WeComCallback']",message="wecom settings are only valid with channel WeComArchive or WeComCallback",fieldPath=".wecom"
 // +kubebuilder:validation:XValidation:rule="!has(self.wechatOfficialAccount) || self.channel == 'WeChatOfficialAccount'",message="wechatOfficialAccount settings are only valid with channel WeChatOfficialAccount",fieldPath=".wechatOfficialAccount"
+// +kubebuilder:validation:XValidation:rule="!(self.channel in ['WeComArchive', 'WeComCallback']) || self.externalID.matches('^w[wx][0-9A-Za-z]{6,62}$')",message="externalID of a WeCom account is the corp id (企业ID, starting ww or wx) from My Company > Company Information",fieldPath=".externalID"
+// +kubebuilder:validation:XValidation:rule="self.channel != 'WeChatOfficialAccount' || self.externalID.matches('^wx[0-9A-Za-z]{6,62}$')",message="externalID of an Official Account is its AppID (starting wx) from the developer settings",fieldPath=".externalID"
+// +kubebuilder:validation:XValidation:rule="self.channel != 'WhatsApp' || self.externalID.matches('^[0-9]{1,32}$')",message="externalID of a WhatsApp account is the phone number ID (digits) from WhatsApp Manager, not the phone number",fieldPath=".externalID"
+// +kubebuilder:validation:XValidation:rule="self.channel != 'Slack' || self.externalID.matches('^[TE][A-Z0-9]{2,30}$')",message="externalID of a Slack account is the workspace (team) id such as T0123ABCD, or an Enterprise Grid id starting E",fieldPath=".externalID"
+// +kubebuilder:validation:XValidation:rule="self.channel != 'Telegram' || self.externalID.matches('^[0-9]{1,20}$')",message="externalID of a Telegram account is the bot's numeric id: the digits before ':' in its token",fieldPath=".externalID"
+// +kubebuilder:validation:XValidation:rule="self.channel != 'LINE' || self.externalID.matches('^U[0-9a-f]{32}$')",message="externalID of a LINE account is the bot's user id (U followed by 32 hex digits), the destination of its webhooks",fieldPath=".externalID"
 // +kubebuilder:validation:XValidation:rule="self.channel == oldSelf.channel",message="channel is immutable: enrol the account again under a new MonitoredAccount",fieldPath=".channel"
 type MonitoredAccountSpec struct {
 	// channel the account is captured from.

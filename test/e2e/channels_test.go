@@ -43,7 +43,7 @@ const (
 	slackTeam     = "T1DC2JH3J"
 	tgSecretToken = "e2e_telegram-secret"
 	lineSecret    = "testchannelsecret"
-	lineBotID     = "Ue2e0000000000000000000000000001"
+	lineBotID     = "U4af4980629e2e00000000000000000a1"
 	// insiderText makes every channel's message fire the channels policy.
 	insiderText = "内幕消息: 明天公告收购, 先买入"
 )
