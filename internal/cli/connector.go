@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-operator/vigil/internal/channel/webhook"
 	"github.com/vigil-operator/vigil/internal/channel/wechatoa"
 	"github.com/vigil-operator/vigil/internal/channel/wecom"
+	"github.com/vigil-operator/vigil/internal/channel/wecomarchive"
 	"github.com/vigil-operator/vigil/internal/channel/whatsapp"
 	"github.com/vigil-operator/vigil/internal/connector"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
@@ -27,6 +28,7 @@ import (
 
 // channelFactories maps the CRD's channel names to their implementations.
 var channelFactories = map[v1alpha1.Channel]connector.ChannelFactory{
+	v1alpha1.ChannelWeComArchive:          wecomarchive.Factory,
 	v1alpha1.ChannelWeComCallback:         wecom.Factory,
 	v1alpha1.ChannelWeChatOfficialAccount: wechatoa.Factory,
 	v1alpha1.ChannelWhatsApp:              whatsapp.Factory,

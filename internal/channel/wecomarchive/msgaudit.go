@@ -1,0 +1,104 @@
+package wecomarchive
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/vigil-operator/vigil/internal/channel/wecom/qyapi"
+)
+
+// msgaudit HTTP API paths (access token from the corp id and archive secret).
+const (
+	pathPermitUserList = "/cgi-bin/msgaudit/get_permit_user_list"
+	pathGroupChatGet   = "/cgi-bin/msgaudit/groupchat/get"
+)
+
+const (
+	roomNameTTL        = time.Hour
+	maxRoomLookups     = 50 // per batch, so a pull is never held up long
+	msgAuditCallTimout = 5 * time.Second
+)
+
+// msgAudit calls the archive's side APIs: who is archived, and room names.
+// Their failures are logged and never stop capture.
+type msgAudit struct {
+	api     *qyapi.Client
+	log     logr.Logger
+	metrics *metrics
+	now     func() time.Time
+
+	mu    sync.Mutex
+	rooms map[string]roomEntry
+}
+
+type roomEntry struct {
+	name string
+	at   time.Time
+}
+
+func newMsgAudit(api *qyapi.Client, log logr.Logger, m *metrics, now func() time.Time) *msgAudit {
+	return &msgAudit{api: api, log: log, metrics: m, now: now, rooms: map[string]roomEntry{}}
+}
+
+// refreshPermitList counts the members with archiving on.
+func (a *msgAudit) refreshPermitList(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, msgAuditCallTimout)
+	defer cancel()
+	var resp struct {
+		IDs []string `json:"ids"`
+	}
+	if err := a.api.Post(ctx, pathPermitUserList, struct{}{}, &resp); err != nil {
+		a.log.Error(err, "get_permit_user_list failed")
+		return
+	}
+	a.metrics.permitUsers.Set(float64(len(resp.IDs)))
+	a.log.Info("archive permit list", "members", len(resp.IDs))
+}
+
+// roomNames returns the names of the rooms given (cached for an hour,
+// failures cached too); at most maxRoomLookups calls are made.
+func (a *msgAudit) roomNames(ctx context.Context, roomIDs []string) map[string]string {
+	out := map[string]string{}
+	now := a.now()
+	lookups := 0
+	for _, id := range roomIDs {
+		a.mu.Lock()
+		e, ok := a.rooms[id]
+		a.mu.Unlock()
+		if ok && now.Sub(e.at) < roomNameTTL {
+			if e.name != "" {
+				out[id] = e.name
+			}
+			continue
+		}
+		if lookups == maxRoomLookups {
+			continue
+		}
+		lookups++
+		name := a.groupChatName(ctx, id)
+		a.mu.Lock()
+		a.rooms[id] = roomEntry{name: name, at: now}
+		a.mu.Unlock()
+		if name != "" {
+			out[id] = name
+		}
+	}
+	return out
+}
+
+func (a *msgAudit) groupChatName(ctx context.Context, roomID string) string {
+	ctx, cancel := context.WithTimeout(ctx, msgAuditCallTimout)
+	defer cancel()
+	var resp struct {
+		RoomName string `json:"roomname"`
+	}
+	if err := a.api.Post(ctx, pathGroupChatGet, map[string]string{"roomid": roomID}, &resp); err != nil {
+		// External groups are not served by this API; that is expected.
+		a.log.V(1).Info("groupchat/get failed", "error", err.Error())
+		return ""
+	}
+	return resp.RoomName
+}
