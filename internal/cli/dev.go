@@ -237,6 +237,12 @@ func runDev(ctx context.Context, o *devOptions) error {
 	}
 	d.onStop("manager", startComponent(ctx, "manager", failed, mgr.Start))
 
+	wecomFake, stopWeComFake, err := startDevWeCom(ctx, stateDir, log.WithName("wecom-fake"))
+	if err != nil {
+		return err
+	}
+	d.onStop("WeCom fake", stopWeComFake)
+
 	if o.samplesDir != "" {
 		objs, err := manifests.LoadDir(o.samplesDir)
 		if err != nil {
@@ -246,10 +252,15 @@ func runDev(ctx context.Context, o *devOptions) error {
 			return fmt.Errorf("while applying the samples: %w", err)
 		}
 		log.Info("Applied the samples", "dir", o.samplesDir, "objects", len(objs))
+		// The WeCom demo's namespace comes with the samples.
+		if err := wecomFake.enrol(ctx, admin); err != nil {
+			return err
+		}
 	}
 	if o.traffic {
 		t := &webhookTraffic{k8s: admin, log: log.WithName("traffic"), interval: o.trafficInterval}
 		d.onStop("sample traffic", startComponent(ctx, "sample traffic", failed, t.run))
+		d.onStop("WeCom demo traffic", startComponent(ctx, "WeCom demo traffic", failed, wecomFake.traffic(o.trafficInterval)))
 	}
 
 	if err := os.WriteFile(readyFile, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {

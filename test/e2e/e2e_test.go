@@ -322,6 +322,10 @@ spec:
 		testChannels(t, d)
 	})
 
+	t.Run("the WeCom chat archive is pulled with media, a recall and a gap", func(t *testing.T) {
+		testWeComArchive(t, d)
+	})
+
 	t.Run("Ctrl-C stops everything", func(t *testing.T) {
 		if err := d.cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
