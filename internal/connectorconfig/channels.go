@@ -3,6 +3,7 @@ package connectorconfig
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
 	"github.com/vigil-operator/vigil/internal/wxcrypt"
@@ -43,15 +44,18 @@ var (
 	wechatToken         = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
 )
 
+// The WeChat-family channels trim surrounding whitespace from tokens and
+// keys (their alphabets have none), so a Secret made from a file with a
+// trailing newline works; the checks agree with them.
 func checkEncodingAESKey(v []byte) string {
-	if _, err := wxcrypt.DecodeKey(string(v)); err != nil {
-		return "must be exactly the 43-character EncodingAESKey from the admin console (no trailing newline)"
+	if _, err := wxcrypt.DecodeKey(strings.TrimSpace(string(v))); err != nil {
+		return "must be the 43-character EncodingAESKey from the admin console"
 	}
 	return ""
 }
 
 func checkWeChatToken(v []byte) string {
-	if !wechatToken.Match(v) {
+	if !wechatToken.MatchString(strings.TrimSpace(string(v))) {
 		return "must be 3 to 32 letters or digits, as the admin console allows"
 	}
 	return ""

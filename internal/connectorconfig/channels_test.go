@@ -71,10 +71,11 @@ func TestCredentialShapeChecks(t *testing.T) {
 	}{
 		{"official AES key", v1alpha1.ChannelWeComCallback, KeyEncodingAESKey, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", true},
 		{"AES key one short", v1alpha1.ChannelWeComCallback, KeyEncodingAESKey, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2", false},
-		{"AES key with a trailing newline", v1alpha1.ChannelWeComCallback, KeyEncodingAESKey, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C\n", false},
+		{"AES key with a trailing newline", v1alpha1.ChannelWeComCallback, KeyEncodingAESKey, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C\n", true},
 		{"callback token", v1alpha1.ChannelWeComCallback, KeyCallbackToken, "QDG6eK", true},
 		{"callback token with symbols", v1alpha1.ChannelWeComCallback, KeyCallbackToken, "to-ken!", false},
 		{"telegram token", v1alpha1.ChannelTelegram, KeySecretToken, "abc_DEF-123", true},
+		{"telegram token with a newline (the channel compares it exactly)", v1alpha1.ChannelTelegram, KeySecretToken, "abc_DEF-123\n", false},
 		{"telegram token with a space", v1alpha1.ChannelTelegram, KeySecretToken, "abc def", false},
 		{"archive key ring", v1alpha1.ChannelWeComArchive, KeyPrivateKeys, string(wxcrypt.EncodeKey(3, key)), true},
 		{"archive key without version", v1alpha1.ChannelWeComArchive, KeyPrivateKeys,

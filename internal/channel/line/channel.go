@@ -1,7 +1,6 @@
 package line
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +29,8 @@ const (
 
 // Channel is one LINE official account's webhook.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	secret  []byte
 	mapper  *mapper
 	dedupe  *inbound.Dedupe
@@ -71,12 +72,6 @@ func New(p connector.ChannelParams) (*Channel, error) {
 
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
-
-// Run implements connector.Channel: capture happens in the handler.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,6 +32,8 @@ const (
 
 // Channel is one Slack workspace's Events API endpoint.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	secret  []byte
 	mapper  *mapper
 	replay  *inbound.ReplayCache
@@ -76,12 +77,6 @@ func New(p connector.ChannelParams) (*Channel, error) {
 
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
-
-// Run implements connector.Channel: capture happens in the handler.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }

@@ -4,7 +4,6 @@
 package telegram
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
@@ -40,6 +39,8 @@ const (
 
 // Channel receives one bot's webhook updates.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	// secretHash is sha256 of the secret token: comparing fixed-size hashes
 	// keeps the comparison constant-time regardless of length.
 	secretHash [sha256.Size]byte
@@ -71,11 +72,11 @@ func New(p connector.ChannelParams) (*Channel, error) {
 			return nil, fmt.Errorf("telegram: externalID must be the bot's numeric user id (the part of its token before ':'), got %q", p.ExternalID)
 		}
 	}
-	seenSize, err := positiveSetting(p.Settings, SettingDedupeCacheSize, defaultDedupeCacheSize)
+	seenSize, err := connector.PositiveIntSetting(p.Settings, SettingDedupeCacheSize, defaultDedupeCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	bizSize, err := positiveSetting(p.Settings, SettingBusinessCacheSize, defaultBusinessCacheSize)
+	bizSize, err := connector.PositiveIntSetting(p.Settings, SettingBusinessCacheSize, defaultBusinessCacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -94,27 +95,8 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	}, nil
 }
 
-func positiveSetting(settings map[string]string, key string, def int) (int, error) {
-	v, ok := settings[key]
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("telegram: setting %s must be a positive integer, got %q", key, v)
-	}
-	return n, nil
-}
-
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
-
-// Run implements connector.Channel: updates arrive through the handler, so
-// Run only waits for the connector to stop.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }

@@ -1,10 +1,8 @@
 package webhook
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -30,6 +28,8 @@ const (
 
 // Channel is the generic signed JSON webhook.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	verifier *verifier
 	metrics  *inbound.Metrics
 	log      logr.Logger
@@ -52,13 +52,9 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("credential %q must be at least %d bytes, got %d", CredentialHMACSecret, MinSecretBytes, len(secret))
 	}
-	size := defaultReplayCacheSize
-	if v, ok := p.Settings[SettingReplayCacheSize]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("setting %s must be a positive integer, got %q", SettingReplayCacheSize, v)
-		}
-		size = n
+	size, err := connector.PositiveIntSetting(p.Settings, SettingReplayCacheSize, defaultReplayCacheSize)
+	if err != nil {
+		return nil, err
 	}
 	m, err := inbound.NewMetrics(p.Registerer, "vigil_connector_webhook", ChannelName, inbound.CommonReasons)
 	if err != nil {
@@ -78,13 +74,6 @@ func New(p connector.ChannelParams) (*Channel, error) {
 
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
-
-// Run implements connector.Channel: the work happens in the handler, so Run
-// only waits for the connector to stop.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }

@@ -4,11 +4,9 @@
 package wechatoa
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +68,8 @@ const (
 
 // Channel receives one Official Account's pushes.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	token   string
 	appID   string
 	mode    Mode
@@ -113,18 +113,14 @@ func New(p connector.ChannelParams) (*Channel, error) {
 			return nil, fmt.Errorf("wechat official account: credential %q: %w", cc.KeyEncodingAESKey, err)
 		}
 	}
-	if v, ok := p.Settings[SettingFreshnessWindow]; ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("wechat official account: setting %s must be a positive duration, got %q", SettingFreshnessWindow, v)
-		}
-		c.window = d
+	if c.window, err = connector.DurationSetting(p.Settings, SettingFreshnessWindow, c.window); err != nil {
+		return nil, fmt.Errorf("wechat official account: %w", err)
 	}
-	replaySize, err := positiveSetting(p.Settings, SettingReplayCacheSize, defaultReplayCacheSize)
+	replaySize, err := connector.PositiveIntSetting(p.Settings, SettingReplayCacheSize, defaultReplayCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	seenSize, err := positiveSetting(p.Settings, SettingDedupeCacheSize, defaultDedupeCacheSize)
+	seenSize, err := connector.PositiveIntSetting(p.Settings, SettingDedupeCacheSize, defaultDedupeCacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -149,30 +145,11 @@ func parseMode(s string) (Mode, error) {
 		cc.SettingMessageMode, ModePlaintext, ModeCompatible, ModeSecure, s)
 }
 
-func positiveSetting(settings map[string]string, key string, def int) (int, error) {
-	v, ok := settings[key]
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("wechat official account: setting %s must be a positive integer, got %q", key, v)
-	}
-	return n, nil
-}
-
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
 
 // Mode is the configured message mode.
 func (c *Channel) Mode() Mode { return c.mode }
-
-// Run implements connector.Channel: pushes arrive through the handler, so
-// Run only waits for the connector to stop.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -65,21 +64,17 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if token == "" || aesKey == "" {
 		return nil, fmt.Errorf("wecom callback: credentials %q and %q are required", cc.KeyCallbackToken, cc.KeyEncodingAESKey)
 	}
-	replaySize, err := positiveSetting(p.Settings, SettingReplayCacheSize, DefaultReplayCacheSize)
+	replaySize, err := connector.PositiveIntSetting(p.Settings, SettingReplayCacheSize, DefaultReplayCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	dedupeSize, err := positiveSetting(p.Settings, SettingDedupeCacheSize, DefaultDedupeCacheSize)
+	dedupeSize, err := connector.PositiveIntSetting(p.Settings, SettingDedupeCacheSize, DefaultDedupeCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	window := DefaultWindow
-	if v, ok := p.Settings[SettingFreshnessWindow]; ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("wecom callback: setting %s must be a positive Go duration, got %q", SettingFreshnessWindow, v)
-		}
-		window = d
+	window, err := connector.DurationSetting(p.Settings, SettingFreshnessWindow, DefaultWindow)
+	if err != nil {
+		return nil, fmt.Errorf("wecom callback: %w", err)
 	}
 	// Check the key now, so a bad one fails at start-up, not on traffic.
 	if _, err := wxcrypt.New(token, aesKey, p.ExternalID); err != nil {
@@ -147,16 +142,4 @@ func (c *Channel) WebhookHandler(sink connector.Sink) http.Handler {
 		})
 	}
 	return c.handler
-}
-
-func positiveSetting(settings map[string]string, key string, def int) (int, error) {
-	v, ok := settings[key]
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("wecom callback: setting %s must be a positive integer, got %q", key, v)
-	}
-	return n, nil
 }

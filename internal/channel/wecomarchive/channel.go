@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,20 +212,19 @@ func applyDefaults(o *Options) {
 }
 
 func parseSettings(s map[string]string) (time.Duration, int, error) {
-	poll, limit := DefaultPollInterval, DefaultPullLimit
-	if v, ok := s[cc.SettingPollInterval]; ok && v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < minPollInterval {
-			return 0, 0, fmt.Errorf("wecom archive: setting %s must be a Go duration of at least %v, got %q", cc.SettingPollInterval, minPollInterval, v)
-		}
-		poll = d
+	poll, err := connector.DurationSetting(s, cc.SettingPollInterval, DefaultPollInterval)
+	if err == nil && poll < minPollInterval {
+		err = fmt.Errorf("setting %s must be at least %v, got %v", cc.SettingPollInterval, minPollInterval, poll)
 	}
-	if v, ok := s[cc.SettingPullLimit]; ok && v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPullLimit {
-			return 0, 0, fmt.Errorf("wecom archive: setting %s must be 1 to %d, got %q", cc.SettingPullLimit, MaxPullLimit, v)
-		}
-		limit = n
+	if err != nil {
+		return 0, 0, fmt.Errorf("wecom archive: %w", err)
+	}
+	limit, err := connector.PositiveIntSetting(s, cc.SettingPullLimit, DefaultPullLimit)
+	if err == nil && limit > MaxPullLimit {
+		err = fmt.Errorf("setting %s must be at most %d, got %d", cc.SettingPullLimit, MaxPullLimit, limit)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("wecom archive: %w", err)
 	}
 	return poll, limit, nil
 }

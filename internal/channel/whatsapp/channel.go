@@ -1,7 +1,6 @@
 package whatsapp
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +36,8 @@ const (
 
 // Channel is one WhatsApp business phone number's webhook.
 type Channel struct {
+	// Capture happens in the handler; Run only waits.
+	connector.PushOnly
 	appSecret   []byte
 	verifyToken []byte
 	mapper      *mapper
@@ -95,12 +96,6 @@ func New(p connector.ChannelParams) (*Channel, error) {
 
 // Name implements connector.Channel.
 func (c *Channel) Name() string { return ChannelName }
-
-// Run implements connector.Channel: capture happens in the handler.
-func (c *Channel) Run(ctx context.Context, _ connector.Sink) error {
-	<-ctx.Done()
-	return nil
-}
 
 // WebhookPath implements connector.WebhookChannel.
 func (c *Channel) WebhookPath() string { return Path }
