@@ -136,3 +136,12 @@ func TestWriteTextIsExact(t *testing.T) {
 		t.Fatalf("got %q %q", w.Body, w.Header().Get("Content-Type"))
 	}
 }
+
+// TestMACMatchesGitHubVector checks MAC with GitHub's published
+// X-Hub-Signature-256 example, the scheme WhatsApp also uses.
+func TestMACMatchesGitHubVector(t *testing.T) {
+	mac := MAC([]byte("It's a Secret to Everybody"), []byte("Hello, "), []byte("World!"))
+	if got := fmt.Sprintf("%x", mac); got != "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17" {
+		t.Fatalf("MAC = %s", got)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 )
 
 // Header name and the signature scheme.
@@ -28,7 +30,7 @@ var (
 
 // Sign returns the X-Line-Signature value LINE sends with body.
 func Sign(channelSecret, body []byte) string {
-	mac := computeMAC(channelSecret, body)
+	mac := inbound.MAC(channelSecret, body)
 	return base64.StdEncoding.EncodeToString(mac[:])
 }
 
@@ -44,14 +46,6 @@ func SignedRequest(url string, channelSecret, body []byte) (*http.Request, error
 	return req, nil
 }
 
-func computeMAC(secret, body []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
-}
-
 // verifySignature checks the header against the raw body in constant time.
 func verifySignature(secret []byte, header string, body []byte) error {
 	if header == "" {
@@ -61,7 +55,7 @@ func verifySignature(secret []byte, header string, body []byte) error {
 	if err != nil || len(got) != sha256.Size {
 		return fmt.Errorf("%w: the signature must be %d bytes in standard base64", errBadSignature, sha256.Size)
 	}
-	want := computeMAC(secret, body)
+	want := inbound.MAC(secret, body)
 	if !hmac.Equal(got, want[:]) {
 		return errBadSignature
 	}

@@ -60,17 +60,6 @@ func SignedRequest(url string, signingSecret, body []byte, now time.Time) (*http
 	return req, nil
 }
 
-func computeMAC(secret []byte, timestamp string, body []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("v0:"))
-	m.Write([]byte(timestamp))
-	m.Write([]byte{':'})
-	m.Write(body)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
-}
-
 // verifySignature checks the headers against the raw body in constant time
 // and returns the signed timestamp and the signature.
 func verifySignature(secret []byte, tsHeader, sigHeader string, body []byte) (time.Time, [sha256.Size]byte, error) {
@@ -94,4 +83,9 @@ func verifySignature(secret []byte, tsHeader, sigHeader string, body []byte) (ti
 		return time.Time{}, got, errBadSignature
 	}
 	return ts, got, nil
+}
+
+// computeMAC is Slack's v0 scheme: HMAC-SHA256 over "v0:" + timestamp + ":" + body.
+func computeMAC(secret []byte, timestamp string, body []byte) [sha256.Size]byte {
+	return inbound.MAC(secret, []byte("v0:"+timestamp+":"), body)
 }

@@ -4,7 +4,6 @@
 package webhook
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,18 +40,6 @@ func Sign(secret []byte, ts time.Time, body []byte) (headerTimestamp, headerSign
 	return headerTimestamp, signaturePrefix + hex.EncodeToString(mac[:])
 }
 
-// computeMAC is HMAC-SHA256 over timestamp "." body, binding the timestamp so
-// that it cannot be moved to escape the freshness window.
-func computeMAC(secret []byte, timestamp string, body []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
-}
-
 // parseSignatureHeader decodes "v1=<64 hex digits>".
 func parseSignatureHeader(h string) ([sha256.Size]byte, error) {
 	var sig [sha256.Size]byte
@@ -82,4 +69,10 @@ func parseTimestampHeader(h string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: %v", errBadSignature, err)
 	}
 	return ts, nil
+}
+
+// computeMAC is HMAC-SHA256 over timestamp "." body, binding the timestamp so
+// that it cannot be moved to escape the freshness window.
+func computeMAC(secret []byte, timestamp string, body []byte) [sha256.Size]byte {
+	return inbound.MAC(secret, []byte(timestamp+"."), body)
 }

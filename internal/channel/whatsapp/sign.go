@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 )
 
 // Header names and the signature scheme.
@@ -31,7 +33,7 @@ var (
 // Sign returns the X-Hub-Signature-256 value Meta sends with body: "sha256="
 // and the lowercase hex HMAC-SHA256 of the raw body keyed with the app secret.
 func Sign(appSecret, body []byte) string {
-	mac := computeMAC(appSecret, body)
+	mac := inbound.MAC(appSecret, body)
 	return signaturePrefix + hex.EncodeToString(mac[:])
 }
 
@@ -47,14 +49,6 @@ func SignedRequest(url string, appSecret, body []byte) (*http.Request, error) {
 	return req, nil
 }
 
-func computeMAC(secret, body []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
-}
-
 // verifySignature checks the header against the raw body in constant time.
 func verifySignature(secret []byte, header string, body []byte) error {
 	if header == "" {
@@ -68,7 +62,7 @@ func verifySignature(secret []byte, header string, body []byte) error {
 	if _, err := hex.Decode(got[:], []byte(hexPart)); err != nil {
 		return fmt.Errorf("%w: the signature is not hex", errBadSignature)
 	}
-	want := computeMAC(secret, body)
+	want := inbound.MAC(secret, body)
 	if !hmac.Equal(got[:], want[:]) {
 		return errBadSignature
 	}
