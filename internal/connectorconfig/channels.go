@@ -2,7 +2,10 @@ package connectorconfig
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	v1alpha1 "github.com/vigil-operator/vigil/api/v1alpha1"
@@ -199,4 +202,57 @@ func Settings(f *File) map[string]string {
 		s[SettingMessageMode] = string(o.Mode)
 	}
 	return s
+}
+
+// DefaultWeComAPIBaseURL is WeCom's server API.
+const DefaultWeComAPIBaseURL = "https://qyapi.weixin.qq.com"
+
+// VendorEgressPorts lists the TCP ports a channel's connector must reach
+// outside the cluster: the vendor's API (WeCom access tokens, msgaudit and
+// customer-service sync; the native Finance SDK also talks to it) and the
+// SDK bridge. Push-only channels need none: providers call them. The
+// NetworkPolicy cannot name hosts, so these ports are opened to any address.
+func VendorEgressPorts(spec *v1alpha1.MonitoredAccountSpec) []int32 {
+	if spec.Channel != v1alpha1.ChannelWeComArchive && spec.Channel != v1alpha1.ChannelWeComCallback {
+		return nil
+	}
+	urls := []string{DefaultWeComAPIBaseURL}
+	if w := spec.WeCom; w != nil {
+		if w.APIBaseURL != "" {
+			urls[0] = w.APIBaseURL
+		}
+		if spec.Channel == v1alpha1.ChannelWeComArchive && w.SDKMode == v1alpha1.WeComSDKBridge && w.SDKBridgeURL != "" {
+			urls = append(urls, w.SDKBridgeURL)
+		}
+	}
+	var ports []int32
+	for _, raw := range urls {
+		p := urlPort(raw)
+		if p != 0 && !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports
+}
+
+// urlPort is a URL's explicit port, or its scheme's default; 0 if unparsable.
+func urlPort(raw string) int32 {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return 0
+		}
+		return int32(n)
+	}
+	switch u.Scheme {
+	case "https":
+		return 443
+	case "http":
+		return 80
+	}
+	return 0
 }

@@ -95,3 +95,27 @@ func TestCredentialShapeChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestVendorEgressPorts(t *testing.T) {
+	tests := []struct {
+		name string
+		spec v1alpha1.MonitoredAccountSpec
+		want []int32
+	}{
+		{"push channel calls nobody", v1alpha1.MonitoredAccountSpec{Channel: v1alpha1.ChannelSlack}, nil},
+		{"archive reaches WeCom's API", v1alpha1.MonitoredAccountSpec{Channel: v1alpha1.ChannelWeComArchive}, []int32{443}},
+		{"archive through a bridge", v1alpha1.MonitoredAccountSpec{Channel: v1alpha1.ChannelWeComArchive,
+			WeCom: &v1alpha1.WeComSpec{SDKMode: v1alpha1.WeComSDKBridge, SDKBridgeURL: "http://wecom-sdk-bridge.vigil-system:9000"}}, []int32{443, 9000}},
+		{"callback with a private API gateway", v1alpha1.MonitoredAccountSpec{Channel: v1alpha1.ChannelWeComCallback,
+			WeCom: &v1alpha1.WeComSpec{APIBaseURL: "http://qyapi-proxy.internal"}}, []int32{80}},
+		{"bridge URL ignored on the callback channel", v1alpha1.MonitoredAccountSpec{Channel: v1alpha1.ChannelWeComCallback,
+			WeCom: &v1alpha1.WeComSpec{SDKMode: v1alpha1.WeComSDKBridge, SDKBridgeURL: "http://b:9000"}}, []int32{443}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := VendorEgressPorts(&tc.spec); !slices.Equal(got, tc.want) {
+				t.Fatalf("ports = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -261,8 +261,8 @@ func restrictedContainerSecurityContext() *corev1ac.SecurityContextApplyConfigur
 }
 
 // renderNetworkPolicy admits webhook traffic to the connector port only for
-// channels that receive webhooks, and lets the connector reach the archive and
-// DNS only.
+// channels that receive webhooks, and lets the connector reach the archive,
+// DNS and, for channels that pull, the vendor's API ports only.
 func renderNetworkPolicy(account *v1alpha1.MonitoredAccount, opts ConnectorOptions, name string, labels map[string]string,
 	owner *metav1ac.OwnerReferenceApplyConfiguration) *networkingv1ac.NetworkPolicyApplyConfiguration {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
@@ -292,6 +292,13 @@ func renderNetworkPolicy(account *v1alpha1.MonitoredAccount, opts ConnectorOptio
 				networkingv1ac.NetworkPolicyPort().WithProtocol(udp).WithPort(intstr.FromInt32(53)),
 				networkingv1ac.NetworkPolicyPort().WithProtocol(tcp).WithPort(intstr.FromInt32(53))),
 	)
+	if ports := cc.VendorEgressPorts(&account.Spec); len(ports) > 0 {
+		rule := networkingv1ac.NetworkPolicyEgressRule()
+		for _, p := range ports {
+			rule.WithPorts(networkingv1ac.NetworkPolicyPort().WithProtocol(tcp).WithPort(intstr.FromInt32(p)))
+		}
+		spec.WithEgress(rule)
+	}
 	return networkingv1ac.NetworkPolicy(name, account.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(owner).

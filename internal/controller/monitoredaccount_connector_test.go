@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,5 +121,28 @@ func TestRenderConnectorIsDeterministic(t *testing.T) {
 	b, _ := renderConnectorConfig(account)
 	if string(a) != string(b) {
 		t.Fatal("config rendering must be stable, or every reconcile would roll the pod")
+	}
+}
+
+// TestRenderConnectorEgressForPullingChannels: a connector that pulls from
+// the vendor may leave the cluster on the vendor's API port; a push channel's
+// connector may reach only the archive and DNS.
+func TestRenderConnectorEgressForPullingChannels(t *testing.T) {
+	egressPorts := func(account *v1alpha1.MonitoredAccount) []int32 {
+		config, _ := renderConnectorConfig(account)
+		var ports []int32
+		for _, rule := range renderConnector(account, testOpts, config, nil).networkPolicy.Spec.Egress {
+			for _, p := range rule.Ports {
+				ports = append(ports, p.Port.IntVal)
+			}
+		}
+		return ports
+	}
+	archive := testAccount(v1alpha1.ChannelWeComArchive)
+	if got := egressPorts(archive); !slices.Contains(got, 443) {
+		t.Fatalf("the WeCom archive connector cannot reach qyapi.weixin.qq.com: egress ports %v", got)
+	}
+	if got := egressPorts(testAccount(v1alpha1.ChannelSlack)); slices.Contains(got, 443) {
+		t.Fatalf("a Slack connector only receives; egress ports %v", got)
 	}
 }
