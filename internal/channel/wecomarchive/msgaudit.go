@@ -14,11 +14,18 @@ import (
 const (
 	pathPermitUserList = "/cgi-bin/msgaudit/get_permit_user_list"
 	pathGroupChatGet   = "/cgi-bin/msgaudit/groupchat/get"
+	pathCheckAgree     = "/cgi-bin/msgaudit/check_single_agree"
 )
 
 const (
 	roomNameTTL        = time.Hour
 	maxRoomLookups     = 50 // per batch, so a pull is never held up long
+	// agreeTTL is how long a checked (member, external contact) pair is not
+	// asked about again; agree and disagree messages in the archive itself
+	// report changes as they happen.
+	agreeTTL = 24 * time.Hour
+	// maxAgreePairs bounds one check_single_agree call and one batch.
+	maxAgreePairs = 100
 	msgAuditCallTimout = 5 * time.Second
 )
 
@@ -30,8 +37,21 @@ type msgAudit struct {
 	metrics *metrics
 	now     func() time.Time
 
-	mu    sync.Mutex
-	rooms map[string]roomEntry
+	mu     sync.Mutex
+	rooms  map[string]roomEntry
+	agreed map[agreePair]time.Time
+}
+
+// agreePair is an internal member and an external contact they chat with.
+type agreePair struct{ userID, externalID string }
+
+// agreeInfo is one element of check_single_agree's answer. The vendor's
+// field name is misspelt "exteranalopenid".
+type agreeInfo struct {
+	StatusChangeTime int64  `json:"status_change_time"`
+	UserID           string `json:"userid"`
+	ExternalID       string `json:"exteranalopenid"`
+	AgreeStatus      string `json:"agree_status"`
 }
 
 type roomEntry struct {
@@ -40,7 +60,7 @@ type roomEntry struct {
 }
 
 func newMsgAudit(api *qyapi.Client, log logr.Logger, m *metrics, now func() time.Time) *msgAudit {
-	return &msgAudit{api: api, log: log, metrics: m, now: now, rooms: map[string]roomEntry{}}
+	return &msgAudit{api: api, log: log, metrics: m, now: now, rooms: map[string]roomEntry{}, agreed: map[agreePair]time.Time{}}
 }
 
 // refreshPermitList counts the members with archiving on.
@@ -101,4 +121,53 @@ func (a *msgAudit) groupChatName(ctx context.Context, roomID string) string {
 		return ""
 	}
 	return resp.RoomName
+}
+
+// agreements asks check_single_agree whether the external contacts of the
+// pairs given agreed to archiving, for pairs not asked within agreeTTL.
+// Answers become consent records, so the archive shows the consent each
+// captured external conversation rested on.
+func (a *msgAudit) agreements(ctx context.Context, pairs []agreePair) []agreeInfo {
+	now := a.now()
+	var ask []agreePair
+	a.mu.Lock()
+	for _, p := range pairs {
+		if at, ok := a.agreed[p]; ok && now.Sub(at) < agreeTTL {
+			continue
+		}
+		if len(ask) == maxAgreePairs {
+			break
+		}
+		ask = append(ask, p)
+	}
+	a.mu.Unlock()
+	if len(ask) == 0 {
+		return nil
+	}
+	type info struct {
+		UserID     string `json:"userid"`
+		ExternalID string `json:"exteranalopenid"`
+	}
+	req := struct {
+		Info []info `json:"info"`
+	}{}
+	for _, p := range ask {
+		req.Info = append(req.Info, info{UserID: p.userID, ExternalID: p.externalID})
+	}
+	var resp struct {
+		AgreeInfo []agreeInfo `json:"agreeinfo"`
+	}
+	callCtx, cancel := context.WithTimeout(ctx, msgAuditCallTimout)
+	defer cancel()
+	if err := a.api.Post(callCtx, pathCheckAgree, req, &resp); err != nil {
+		// Not remembered: the next batch asks again.
+		a.log.Error(err, "check_single_agree failed", "pairs", len(ask))
+		return nil
+	}
+	a.mu.Lock()
+	for _, p := range ask {
+		a.agreed[p] = now
+	}
+	a.mu.Unlock()
+	return resp.AgreeInfo
 }

@@ -178,6 +178,8 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 	now := c.now()
 	var rooms []string
 	roomSeen := map[string]bool{}
+	var pairs []agreePair
+	pairSeen := map[agreePair]bool{}
 	for i, cd := range fresh {
 		if last != 0 && cd.Seq > last+1 {
 			recs = append(recs, c.seqGapRecord(last+1, cd.Seq-1, now))
@@ -209,6 +211,10 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 			err = ferr
 			break
 		}
+		if p, ok := externalPair(rec); ok && !pairSeen[p] {
+			pairSeen[p] = true
+			pairs = append(pairs, p)
+		}
 		if rec.Conversation.Type == "group" && rec.Conversation.ID != "" && !roomSeen[rec.Conversation.ID] {
 			roomSeen[rec.Conversation.ID] = true
 			rooms = append(rooms, rec.Conversation.ID)
@@ -227,7 +233,30 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 			}
 		}
 	}
+	if c.audit != nil && len(pairs) > 0 {
+		for _, a := range c.audit.agreements(ctx, pairs) {
+			if r := c.agreeCheckRecord(a, last, now); r != nil {
+				recs = append(recs, r)
+			}
+		}
+	}
 	return recs, last, newest, err
+}
+
+// externalPair is the (member, external contact) pair of a 1:1 message
+// between the corp and a customer, whose consent check_single_agree reports.
+func externalPair(rec *capture.Record) (agreePair, bool) {
+	if rec.Kind != capture.KindMessage || rec.Conversation.Type != "direct" || len(rec.Recipients) != 1 {
+		return agreePair{}, false
+	}
+	from, to := rec.Sender, rec.Recipients[0]
+	switch {
+	case from.Affiliation == capture.AffiliationInternal && to.Affiliation == capture.AffiliationExternal:
+		return agreePair{userID: from.ID, externalID: to.ID}, true
+	case from.Affiliation == capture.AffiliationExternal && to.Affiliation == capture.AffiliationInternal:
+		return agreePair{userID: to.ID, externalID: from.ID}, true
+	}
+	return agreePair{}, false
 }
 
 // fetchMedia downloads a record's media and sets each attachment's state,

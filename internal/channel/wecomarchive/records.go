@@ -73,3 +73,38 @@ func (c *Channel) undecryptableRecord(cd ChatData, reason string, now time.Time)
 	r.Provenance.KeyVersion = strconv.Itoa(cd.PublicKeyVer)
 	return r
 }
+
+// consentStates maps check_single_agree's agree_status to capture.v1.
+var consentStates = map[string]string{
+	"Agree":         capture.ConsentAgree,
+	"Disagree":      capture.ConsentDisagree,
+	"Default_Agree": capture.ConsentDefaultAgree,
+}
+
+// agreeCheckRecord records what check_single_agree said about an external
+// contact's consent; nil for an answer it cannot read.
+func (c *Channel) agreeCheckRecord(a agreeInfo, cursor uint64, now time.Time) *capture.Record {
+	state, ok := consentStates[a.AgreeStatus]
+	if !ok || a.ExternalID == "" || a.UserID == "" {
+		return nil
+	}
+	at := now
+	if a.StatusChangeTime > 0 {
+		at = time.Unix(a.StatusChangeTime, 0).UTC()
+	}
+	return &capture.Record{
+		Channel:      ChannelName,
+		Tenant:       c.corpID,
+		Account:      c.corpID,
+		NativeID:     fmt.Sprintf("agree_check:%s:%s:%d:%s", a.UserID, a.ExternalID, a.StatusChangeTime, a.AgreeStatus),
+		Kind:         capture.KindConsent,
+		MsgType:      "consent",
+		NativeType:   "check_single_agree",
+		Conversation: conversation(&Message{From: a.UserID, ToList: []string{a.ExternalID}}),
+		Sender:       participant(a.ExternalID),
+		Recipients:   []capture.Participant{participant(a.UserID)},
+		Consent:      &capture.Consent{SubjectID: a.ExternalID, State: state, At: at},
+		SentAt:       at,
+		Provenance:   capture.Provenance{Cursor: strconv.FormatUint(cursor, 10)},
+	}
+}
