@@ -2,7 +2,8 @@
 # Installs the Debian packages a task needs, when they are missing. Runs as
 # root on the CI machine; elsewhere it says what to install.
 #
-#   hack/install-deps.sh          CA certificates for the OCI image (make test)
+#   hack/install-deps.sh          CA certificates for the OCI image and PostgreSQL
+#                                 for the archive's PostgreSQL tests (make test)
 #   hack/install-deps.sh tables   OpenCC and Unicode confusables (make tables)
 #   hack/install-deps.sh bench    ripgrep, the peer of the policy benchmark (make bench)
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 case "${1:-}" in
 "")
 	[[ -f /etc/ssl/certs/ca-certificates.crt ]] || need+=(ca-certificates)
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 	;;
 tables)
 	command -v opencc_dict >/dev/null || need+=(opencc)
