@@ -7,6 +7,7 @@
 //	POST   /v1/purge                                                    (admin)
 //	PUT    /v1/holds/{namespace}/{name}    GET  …   DELETE …            (admin)
 //	GET    /v1/audit?after=&limit=                                      (admin, or RBAC get audit.review.vigil.dev)
+//	GET    /v1/log/...  checkpoint, verifier, leaves, proofs (see log.go) (same as the audit trail)
 //	GET    /healthz  /readyz  /metrics
 //
 // Every request but the probes and metrics carries a bearer token.
@@ -111,6 +112,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/holds/{namespace}/{name}", s.route("hold.get", s.authenticated(s.admin(s.getHold))))
 	mux.Handle("DELETE /v1/holds/{namespace}/{name}", s.route("hold.release", s.authenticated(s.admin(s.releaseHold))))
 	mux.Handle("GET /v1/audit", s.route("audit", s.authenticated(s.audit)))
+	mux.Handle("GET /v1/log/checkpoint", s.route("log.checkpoint", s.authenticated(s.logCheckpoint)))
+	mux.Handle("GET /v1/log/verifier", s.route("log.verifier", s.authenticated(s.logVerifier)))
+	mux.Handle("GET /v1/log/leaves", s.route("log.leaves", s.authenticated(s.logLeaves)))
+	mux.Handle("GET /v1/log/proof/inclusion", s.route("log.inclusion", s.authenticated(s.logInclusion)))
+	mux.Handle("GET /v1/log/proof/consistency", s.route("log.consistency", s.authenticated(s.logConsistency)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{}))

@@ -34,6 +34,22 @@ type Hash [HashSize]byte
 // String renders the hash in lowercase hex, the form test vectors and logs use.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
+// MarshalText encodes the hash in standard base64, as checkpoints and
+// C2SP tooling write hashes, so proofs in JSON read the same way.
+func (h Hash) MarshalText() ([]byte, error) {
+	return []byte(strictBase64.EncodeToString(h[:])), nil
+}
+
+// UnmarshalText decodes a standard base64 hash of exactly HashSize bytes.
+func (h *Hash) UnmarshalText(text []byte) error {
+	b, err := strictBase64.DecodeString(string(text))
+	if err != nil || len(b) != HashSize {
+		return fmt.Errorf("tlog: a hash is %d bytes in standard base64", HashSize)
+	}
+	copy(h[:], b)
+	return nil
+}
+
 // ErrInvalidProof is wrapped by every verification failure, so callers can
 // tell "the proof does not check out" from "the request was malformed".
 var ErrInvalidProof = errors.New("tlog: invalid proof")

@@ -449,3 +449,20 @@ func TestInclusionProofErrors(t *testing.T) {
 		t.Errorf("ConsistencyProof with a failing HashAtFunc: %v, want it to wrap %v", err, broken)
 	}
 }
+
+func TestHashTextRoundTrip(t *testing.T) {
+	h := LeafHash([]byte("leaf"))
+	text, err := h.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Hash
+	if err := back.UnmarshalText(text); err != nil || back != h {
+		t.Fatalf("round trip: %v %v", back, err)
+	}
+	for _, bad := range []string{"", "AAAA", string(text) + "AA", "!!!"} {
+		if err := back.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q accepted as a hash", bad)
+		}
+	}
+}

@@ -73,6 +73,10 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
+			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, body, fbody)
+			if err := s.appendLeaf(ctx, tx, leaf, rec.ID); err != nil {
+				return err
+			}
 			inserted++
 			findings += int64(len(j.envs[i].Findings))
 			lastSent = max(lastSent, nanos(rec.SentAt))

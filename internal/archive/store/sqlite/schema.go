@@ -73,6 +73,20 @@ var migrations = []string{
 		subject TEXT NOT NULL,
 		detail  TEXT NOT NULL
 	);`,
+	// The tamper-evident log: every leaf's canonical bytes and hash in
+	// sequence, and the signed checkpoints issued over it.
+	`CREATE TABLE log_leaves (
+		idx       INTEGER PRIMARY KEY,
+		hash      BLOB NOT NULL,
+		body      BLOB NOT NULL,
+		record_id TEXT
+	);
+	CREATE INDEX log_leaves_record ON log_leaves (record_id) WHERE record_id IS NOT NULL;
+	CREATE TABLE log_checkpoints (
+		size INTEGER PRIMARY KEY,
+		note BLOB NOT NULL,
+		at   INTEGER NOT NULL
+	);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
 
 // FileName is the database file inside the data directory.
@@ -28,11 +29,21 @@ const FileName = "archive.db"
 // maxGroupRecords bounds one group commit, so a commit's latency stays short.
 const maxGroupRecords = 5000
 
+// DefaultCheckpointInterval is how often a grown log is checkpointed.
+const DefaultCheckpointInterval = time.Second
+
 // Options tune the store.
 type Options struct {
 	Logger logr.Logger
 	// Now is the clock; tests inject their own.
 	Now func() time.Time
+	// LogSigner signs checkpoints; nil loads or creates SignerKeyFile in the
+	// data directory. Its name must be the log origin.
+	LogSigner *tlog.Signer
+	// LogOrigin names the log (default DefaultLogOrigin).
+	LogOrigin string
+	// CheckpointInterval is how often a grown log is checkpointed.
+	CheckpointInterval time.Duration
 }
 
 // Store is the SQLite backend of store.Store.
@@ -42,6 +53,9 @@ type Store struct {
 	jobs   chan *writeJob
 	now    func() time.Time
 	log    logr.Logger
+	seq    sequencer
+
+	checkpointEvery time.Duration
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -55,10 +69,12 @@ var _ store.Store = (*Store)(nil)
 // writeJob is one unit of work for the writer: an ingest (which may share a
 // transaction with other ingests) or an exclusive function.
 type writeJob struct {
-	ingest    *ingestJob
-	exclusive func(ctx context.Context, tx *sql.Tx) error
-	ctx       context.Context
-	done      chan error
+	ingest *ingestJob
+	// checkpoint asks for a checkpoint of the log as it is now.
+	checkpoint bool
+	exclusive  func(ctx context.Context, tx *sql.Tx) error
+	ctx        context.Context
+	done       chan error
 }
 
 // Open opens (creating if needed) the archive database in dir.
@@ -97,6 +113,15 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.checkpointEvery = opts.CheckpointInterval
+	if s.checkpointEvery <= 0 {
+		s.checkpointEvery = DefaultCheckpointInterval
+	}
+	if err := s.openLog(ctx, dir, opts); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
 	go s.writeLoop()
 	return s, nil
 }
@@ -131,17 +156,23 @@ func (s *Store) exclusive(ctx context.Context, fn func(ctx context.Context, tx *
 // writeLoop is the only writer. It drains queued ingests into one transaction.
 func (s *Store) writeLoop() {
 	defer close(s.stopped)
+	tick := time.NewTicker(s.checkpointEvery)
+	defer tick.Stop()
 	for {
 		var job *writeJob
 		select {
 		case job = <-s.jobs:
+		case <-tick.C:
+			s.checkpointOrLog()
+			continue
 		case <-s.closing:
-			// Finish what was queued before Close, then stop.
+			// Finish what was queued before Close, checkpoint, then stop.
 			for {
 				select {
 				case job = <-s.jobs:
 					s.run(job, nil)
 				default:
+					s.checkpointOrLog()
 					return
 				}
 			}
@@ -150,10 +181,21 @@ func (s *Store) writeLoop() {
 	}
 }
 
+// checkpointOrLog checkpoints a grown log; a failure is retried next tick.
+func (s *Store) checkpointOrLog() {
+	if err := s.checkpoint(context.Background()); err != nil {
+		s.log.Error(err, "Could not checkpoint the log; retrying")
+	}
+}
+
 // run executes a job; for an ingest it first gathers every ingest already
 // queued (up to maxGroupRecords), stopping at the first exclusive job, which
 // then runs alone after the group.
 func (s *Store) run(job *writeJob, queue chan *writeJob) {
+	if job.checkpoint {
+		job.done <- s.checkpoint(job.ctx)
+		return
+	}
 	if job.exclusive != nil {
 		job.done <- s.inTx(job.ctx, job.exclusive)
 		return
@@ -165,7 +207,7 @@ gather:
 	for queue != nil && records < maxGroupRecords {
 		select {
 		case j := <-queue:
-			if j.exclusive != nil {
+			if j.ingest == nil {
 				next = j
 				break gather
 			}
@@ -207,18 +249,24 @@ func (s *Store) commitIngests(group []*writeJob) {
 	}
 }
 
+// inTx runs fn in a transaction. Log leaves fn appends reach the tree only
+// if the transaction commits.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	s.seq.pending = s.seq.pending[:0]
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("while beginning a transaction: %w", err)
 	}
 	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
+		s.seq.pending = s.seq.pending[:0]
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.seq.pending = s.seq.pending[:0]
 		return fmt.Errorf("while committing: %w", err)
 	}
+	s.seq.publish()
 	return nil
 }
 
@@ -259,12 +307,13 @@ func nullTime(n sql.NullInt64) *time.Time {
 
 // audit appends one audit event in the current transaction.
 func (s *Store) audit(ctx context.Context, tx *sql.Tx, actor, action, subject, detail string) error {
+	now := s.now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`,
-		nanos(s.now()), actor, action, subject, detail)
+		nanos(now), actor, action, subject, detail)
 	if err != nil {
 		return fmt.Errorf("while appending the audit event: %w", err)
 	}
-	return nil
+	return s.appendLeaf(ctx, tx, store.AuditLeaf(now, actor, action, subject, detail), "")
 }
 
 // RecordAccess implements store.Store.

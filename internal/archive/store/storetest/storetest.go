@@ -32,6 +32,7 @@ func Run(t *testing.T, open Factory) {
 		"every change is audited":                   testAudit,
 		"property: nothing young or held is purged": testPurgeProperty,
 		"invalid requests are refused":              testInvalid,
+		"the log commits to records and actions":    testLog,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
