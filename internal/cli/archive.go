@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/vigil-operator/vigil/internal/archive/api"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
+	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
 )
 
@@ -37,6 +40,8 @@ type archiveOptions struct {
 	maxBatchBytes    int64
 	maxBatch         int
 	logFormat        string
+	logOrigin        string
+	logSigningKey    string
 }
 
 func newArchiveCommand() *cobra.Command {
@@ -71,6 +76,9 @@ func newArchiveCommand() *cobra.Command {
 	f.Int64Var(&o.maxBatchBytes, "max-batch-bytes", api.DefaultMaxBatchBytes, "largest ingest request body")
 	f.IntVar(&o.maxBatch, "max-batch", api.DefaultMaxBatch, "most envelopes in one ingest request")
 	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
+	f.StringVar(&o.logOrigin, "log-origin", sqlite.DefaultLogOrigin, "origin line of the tamper-evident log's checkpoints; give each archive its own")
+	f.StringVar(&o.logSigningKey, "log-signing-key-file", "",
+		"file with the checkpoint signing key (a note key \"PRIVATE+KEY+<origin>+...\", from a Secret); empty generates one in the data directory")
 	return cmd
 }
 
@@ -97,10 +105,15 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	default:
 		return fmt.Errorf("--auth must be %s or %s, not %q", authTokenReview, authStatic, o.auth)
 	}
-	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store")})
+	signer, err := loadLogSigner(o.logSigningKey)
 	if err != nil {
 		return err
 	}
+	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store"), LogOrigin: o.logOrigin, LogSigner: signer})
+	if err != nil {
+		return err
+	}
+	log.Info("Tamper-evident log open", "origin", st.Origin(), "verifier", st.Verifier().String())
 	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error(err, "Closing the store")
@@ -140,4 +153,21 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	}
 	log.Info("Archive stopped")
 	return nil
+}
+
+// loadLogSigner reads the checkpoint signing key; "" leaves the store to
+// load or generate its own. Errors never quote the key.
+func loadLogSigner(path string) (*tlog.Signer, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("while reading the log signing key: %w", err)
+	}
+	signer, err := tlog.ParseSignerKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("the log signing key in %s is not a note signing key (PRIVATE+KEY+...): generate one with vigil log-key", path)
+	}
+	return signer, nil
 }

@@ -28,6 +28,7 @@ func Main(args []string) int {
 		newArchiveCommand(),
 		newDevCommand(),
 		newScanCommand(),
+		newLogKeyCommand(),
 	)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
