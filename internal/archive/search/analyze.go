@@ -100,7 +100,10 @@ type wordSegment struct {
 type analyzer struct {
 	mode   analyzeMode
 	tokens []Token
-	term   []byte // scratch for encoding
+	// All terms are encoded into one buffer and become one string at the
+	// end, sliced per token: one allocation instead of one per token.
+	terms    []byte
+	termEnds []int
 
 	// The word being read.
 	word               []byte
@@ -119,6 +122,10 @@ func (a *analyzer) run(text string) {
 	if len(text) > MaxAnalyzedBytes {
 		text = text[:MaxAnalyzedBytes]
 	}
+	// About one token per two bytes for Chinese, fewer for English.
+	a.tokens = make([]Token, 0, len(text)/2+1)
+	a.termEnds = make([]int, 0, len(text)/2+1)
+	a.terms = make([]byte, 0, len(text)*2)
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
@@ -129,6 +136,12 @@ func (a *analyzer) run(text string) {
 	}
 	a.endWord()
 	a.endCJK()
+	all := string(a.terms)
+	from := 0
+	for i, end := range a.termEnds {
+		a.tokens[i].Term = all[from:end]
+		from = end
+	}
 }
 
 // rune feeds one original rune spanning [start, end) of the text.
@@ -139,23 +152,31 @@ func (a *analyzer) rune(r rune, start, end int) {
 		// Dropped without ending the run, so a zero-width space or a
 		// combining mark cannot split a word and hide it from search.
 		return
-	case normalize.KindSeparator:
-		a.separator(r)
-		return
 	}
 	if f, ok := e.Rune(); ok {
-		a.text(f, start, end)
+		if e.Kind() == normalize.KindText {
+			a.text(f, start, end)
+		} else {
+			a.folded(f, start, end)
+		}
 		return
 	}
-	// A rune that folds to several (①, ﬁ, ⑴): each part is classified
-	// again, as the normalizer does, so "(1)" stays a separated 1.
+	// A separator, or a rune that folds to several (①, ﬁ, ⑴): each folded
+	// part is classified again, as the normalizer's output would be when
+	// read back, so "(1)" stays a separated 1, ㊙ reads as 秘 and an
+	// ideographic space as a space.
 	for _, p := range e.Multi() {
-		switch normalize.Lookup(p).Kind() {
-		case normalize.KindText:
-			a.text(p, start, end)
-		case normalize.KindSeparator:
-			a.separator(p)
-		}
+		a.folded(p, start, end)
+	}
+}
+
+// folded feeds a folded rune whose kind is not known yet.
+func (a *analyzer) folded(f rune, start, end int) {
+	switch normalize.Lookup(f).Kind() {
+	case normalize.KindText:
+		a.text(f, start, end)
+	case normalize.KindSeparator:
+		a.separator(f)
 	}
 }
 
@@ -249,17 +270,23 @@ func (a *analyzer) endWord() {
 }
 
 func (a *analyzer) emitWord(kind TokenKind, word []byte, start, end int) {
-	a.term = appendWordTerm(a.term[:0], word)
-	a.tokens = append(a.tokens, Token{Kind: kind, Term: string(a.term), Start: start, End: end})
+	a.terms = appendWordTerm(a.terms, word)
+	a.endToken(kind, start, end)
 }
 
 // emitRunes emits a unigram (second < 0) or a bigram.
 func (a *analyzer) emitRunes(kind TokenKind, prefix byte, first, second rune, start, end int) {
-	a.term = append(a.term[:0], prefix)
-	a.term = appendHexRune(a.term, first)
+	a.terms = append(a.terms, prefix)
+	a.terms = appendHexRune(a.terms, first)
 	if second >= 0 {
-		a.term = append(a.term, runeJoiner)
-		a.term = appendHexRune(a.term, second)
+		a.terms = append(a.terms, runeJoiner)
+		a.terms = appendHexRune(a.terms, second)
 	}
-	a.tokens = append(a.tokens, Token{Kind: kind, Term: string(a.term), Start: start, End: end})
+	a.endToken(kind, start, end)
+}
+
+// endToken records a token whose term was just appended to a.terms.
+func (a *analyzer) endToken(kind TokenKind, start, end int) {
+	a.tokens = append(a.tokens, Token{Kind: kind, Start: start, End: end})
+	a.termEnds = append(a.termEnds, len(a.terms))
 }

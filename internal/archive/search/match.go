@@ -43,7 +43,10 @@ func unitTerms(tokens []Token) []string {
 // the record's index terms; with phrases it is stricter, and a backend keeps
 // the index candidates for which it holds (see NeedsVerification).
 func (q *Query) Match(text string) bool {
-	d := newDocument(text)
+	return q.matches(newDocument(text))
+}
+
+func (q *Query) matches(d *document) bool {
 	for _, c := range q.Clauses {
 		if c.matches(d) == c.Exclude {
 			return false
@@ -91,11 +94,15 @@ func (a *Alternative) phraseRanges(d *document, firstOnly bool) []Range {
 
 // Highlight returns the byte ranges of text, sorted and merged, that made
 // its positive clauses hold: every occurrence of a matched term's token, and
-// every occurrence of a matched phrase. Excluded clauses are not shown.
+// every occurrence of a matched phrase. Excluded clauses are not shown, and a
+// text the query does not match has no ranges.
 // Ranges point into the original text, so 聽日 is highlighted where the
 // sender wrote it, though the query said 听日.
 func (q *Query) Highlight(text string) []Range {
 	d := newDocument(text)
+	if !q.matches(d) {
+		return nil
+	}
 	var ranges []Range
 	for _, c := range q.Clauses {
 		if c.Exclude {
