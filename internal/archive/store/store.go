@@ -170,8 +170,8 @@ type HoldStatus struct {
 // Query selects records to list.
 type Query struct {
 	Account AccountKey
-	// Text is a substring the record's text must contain. Substring matching
-	// works for Chinese, which word tokenizers do not segment.
+	// Text is a search query (docs/search.md): words, Chinese runs matched
+	// by character pairs in any script, "phrases", -exclusions and OR.
 	Text  string
 	From  *time.Time
 	To    *time.Time

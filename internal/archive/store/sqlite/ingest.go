@@ -73,6 +73,13 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("while reading the position of record %s: %w", rec.ID, err)
+			}
+			if err := indexRecord(ctx, tx, seq, rec.Text); err != nil {
+				return err
+			}
 			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, body, fbody)
 			if err := s.appendLeaf(ctx, tx, leaf, rec.ID); err != nil {
 				return err

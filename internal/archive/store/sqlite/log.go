@@ -64,6 +64,9 @@ func (s *Store) openLog(ctx context.Context, dir string, opts Options) error {
 	if err := s.backfillLog(ctx); err != nil {
 		return err
 	}
+	if err := s.backfillSearch(ctx); err != nil {
+		return err
+	}
 	rows, err := s.writer.QueryContext(ctx, `SELECT idx, hash FROM log_leaves ORDER BY idx`)
 	if err != nil {
 		return fmt.Errorf("while loading the log: %w", err)

@@ -105,6 +105,10 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 					del.Close()
 					return fmt.Errorf("while deleting record %s: %w", v.id, err)
 				}
+				if err := unindexRecord(ctx, tx, v.seq); err != nil {
+					del.Close()
+					return err
+				}
 				c := perAccount[v.account]
 				perAccount[v.account] = [2]int64{c[0] + 1, c[1] + v.findings}
 			}

@@ -87,6 +87,9 @@ var migrations = []string{
 		note BLOB NOT NULL,
 		at   INTEGER NOT NULL
 	);`,
+	// Search: each record's terms from internal/archive/search, rowid =
+	// records.seq. Contentless, so the text is stored once (in records).
+	`CREATE VIRTUAL TABLE records_fts USING fts5(terms, content='', contentless_delete=1, tokenize='unicode61');`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

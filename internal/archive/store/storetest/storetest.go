@@ -266,9 +266,21 @@ func testList(t *testing.T, s store.Store) {
 	if len(all) != 25 {
 		t.Fatalf("paged %d records, want 25", len(all))
 	}
-	hits, _, _ := s.List(ctx, store.Query{Account: acctA, Text: "消息"})
-	if len(hits) != 5 {
-		t.Fatalf("a two-character Chinese query found %d, want 5", len(hits))
+	for query, want := range map[string]int{
+		"消息":               5, // a two-character word inside a sentence
+		"内幕消息":             5, // Simplified finds Traditional
+		"消息 -佢哋":           0, // every hit also says 佢哋
+		"\"regular chat\"": 20,
+		"chat OR 佢哋":       25,
+		"內幕交易":             0,
+	} {
+		hits, _, err := s.List(ctx, store.Query{Account: acctA, Text: query})
+		if err != nil || len(hits) != want {
+			t.Fatalf("query %q found %d (%v), want %d", query, len(hits), err, want)
+		}
+	}
+	if _, _, err := s.List(ctx, store.Query{Account: acctA, Text: "-chat"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a query of exclusions only: %v", err)
 	}
 	from := base.Add(10 * time.Minute)
 	ranged, _, _ := s.List(ctx, store.Query{Account: acctA, From: &from})
