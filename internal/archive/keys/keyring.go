@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -55,13 +56,14 @@ func (r *KeyRing) CurrentID() string { return r.current.ID() }
 
 // IDs lists every KEK in the ring, current first.
 func (r *KeyRing) IDs() []string {
-	ids := []string{r.current.ID()}
+	var previous []string
 	for id := range r.byID {
 		if id != r.current.ID() {
-			ids = append(ids, id)
+			previous = append(previous, id)
 		}
 	}
-	return ids
+	slices.Sort(previous)
+	return append([]string{r.current.ID()}, previous...)
 }
 
 // Wrap wraps a DEK under the current KEK, authenticating aad and the header.
