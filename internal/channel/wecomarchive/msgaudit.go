@@ -18,14 +18,14 @@ const (
 )
 
 const (
-	roomNameTTL        = time.Hour
-	maxRoomLookups     = 50 // per batch, so a pull is never held up long
+	roomNameTTL    = time.Hour
+	maxRoomLookups = 50 // per batch, so a pull is never held up long
 	// agreeTTL is how long a checked (member, external contact) pair is not
 	// asked about again; agree and disagree messages in the archive itself
 	// report changes as they happen.
 	agreeTTL = 24 * time.Hour
 	// maxAgreePairs bounds one check_single_agree call and one batch.
-	maxAgreePairs = 100
+	maxAgreePairs      = 100
 	msgAuditCallTimout = 5 * time.Second
 )
 
