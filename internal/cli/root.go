@@ -3,6 +3,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -29,13 +30,24 @@ func Main(args []string) int {
 		newDevCommand(),
 		newScanCommand(),
 		newLogKeyCommand(),
+		newVerifyCommand(),
 	)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
+		var status *exitStatus
+		if errors.As(err, &status) {
+			return status.code
+		}
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		return 1
 	}
 	return 0
 }
+
+// exitStatus is returned by a command that has already said what happened
+// and needs a particular exit status (vigil verify: 1 altered, 2 unverifiable).
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }

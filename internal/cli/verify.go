@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-operator/vigil/internal/archive/tlog"
+	"github.com/vigil-operator/vigil/internal/archive/verify"
+)
+
+// Exit statuses of vigil verify, documented in docs/archive.md.
+const (
+	verifyExitOK       = 0
+	verifyExitProblems = 1
+	verifyExitError    = 2
+)
+
+type verifyFlags struct {
+	dataDir, url, tokenFile            string
+	verifierKey, verifierKeyString     string
+	previousCheckpoint, saveCheckpoint string
+	json                               bool
+}
+
+func newVerifyCommand() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify (--data-dir DIR | --url URL --token-file FILE --verifier-key FILE)",
+		Short: "Prove offline that an archive has not been altered",
+		Long: `verify checks an archive's tamper-evident log and everything it commits to.
+
+With --data-dir it opens archive.db read-only and checks the leaves, every
+signed checkpoint, the records, the audit trail and the purge certificates.
+With --url it checks a running archive's log through its API.
+
+Pin the verifier key you were given out of band (--verifier-key): a key read
+from the archive itself only shows that the archive agrees with itself.
+
+Exit status: 0 no problem, 1 problems found, 2 could not verify.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// An auditor's script must tell "the archive was altered" (1)
+			// from "could not check" (2).
+			if code := runVerify(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr()); code != verifyExitOK {
+				return &exitStatus{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		fmt.Fprintln(cmd.ErrOrStderr(), "vigil verify:", err)
+		return &exitStatus{code: verifyExitError}
+	})
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data-dir", "", "the archive's data folder (holding archive.db)")
+	fl.StringVar(&f.url, "url", "", "a running archive's base URL")
+	fl.StringVar(&f.tokenFile, "token-file", "", "file holding a bearer token allowed to read the log (with --url)")
+	fl.StringVar(&f.verifierKey, "verifier-key", "", "file holding the pinned checkpoint verifier key")
+	fl.StringVar(&f.verifierKeyString, "verifier-key-string", "", "the pinned checkpoint verifier key itself")
+	fl.StringVar(&f.previousCheckpoint, "previous-checkpoint", "", "a signed checkpoint kept from an earlier run: the log must extend it")
+	fl.StringVar(&f.saveCheckpoint, "save-checkpoint", "", "write the verified checkpoint here, for the next run's --previous-checkpoint")
+	fl.BoolVar(&f.json, "json", false, "write the report as JSON")
+	return cmd
+}
+
+// runVerify runs one verification and returns the exit status.
+func runVerify(ctx context.Context, f verifyFlags, stdout, stderr io.Writer) int {
+	report, err := verifyArchive(ctx, f)
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil verify:", err)
+		return verifyExitError
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report)
+	} else {
+		err = report.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil verify: while writing the report:", err)
+		return verifyExitError
+	}
+	if !report.OK() {
+		return verifyExitProblems
+	}
+	if f.saveCheckpoint != "" && report.NewestNote != nil {
+		// Only a checkpoint that verified and matched the leaves is kept.
+		if err := os.WriteFile(f.saveCheckpoint, report.NewestNote, 0o644); err != nil {
+			fmt.Fprintln(stderr, "vigil verify: while saving the checkpoint:", err)
+			return verifyExitError
+		}
+	}
+	return verifyExitOK
+}
+
+func verifyArchive(ctx context.Context, f verifyFlags) (*verify.Report, error) {
+	if (f.dataDir == "") == (f.url == "") {
+		return nil, errors.New("give exactly one of --data-dir and --url")
+	}
+	verifier, err := pinnedVerifier(f)
+	if err != nil {
+		return nil, err
+	}
+	var previous []byte
+	if f.previousCheckpoint != "" {
+		if previous, err = os.ReadFile(f.previousCheckpoint); err != nil {
+			return nil, fmt.Errorf("while reading the previous checkpoint: %w", err)
+		}
+	}
+	if f.dataDir != "" {
+		return verify.DataDir(ctx, verify.DataDirOptions{Dir: f.dataDir, Verifier: verifier,
+			PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint})
+	}
+	if verifier == nil {
+		return nil, errors.New("--url needs a pinned --verifier-key or --verifier-key-string")
+	}
+	if f.tokenFile == "" {
+		return nil, errors.New("--url needs --token-file")
+	}
+	token, err := os.ReadFile(f.tokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("while reading the token: %w", err)
+	}
+	return verify.Served(ctx, verify.ServedOptions{URL: f.url, Token: strings.TrimSpace(string(token)), Verifier: verifier,
+		PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint})
+}
+
+// pinnedVerifier is the key from the flags, or nil when none was given.
+func pinnedVerifier(f verifyFlags) (*tlog.Verifier, error) {
+	switch {
+	case f.verifierKey != "" && f.verifierKeyString != "":
+		return nil, errors.New("give one of --verifier-key and --verifier-key-string")
+	case f.verifierKey != "":
+		return verify.ReadVerifierKey(f.verifierKey)
+	case f.verifierKeyString != "":
+		v, err := tlog.ParseVerifierKey(strings.TrimSpace(f.verifierKeyString))
+		if err != nil {
+			return nil, fmt.Errorf("while reading --verifier-key-string: %w", err)
+		}
+		return v, nil
+	}
+	return nil, nil
+}
