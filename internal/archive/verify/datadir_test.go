@@ -31,7 +31,7 @@ func TestDataDirCleanArchiveVerifiesAndIsNotWritten(t *testing.T) {
 		t.Fatalf("a clean archive has problems: %v", r.Problems)
 	}
 	c := r.Counts
-	if c.Records != 3 || c.RecordLeaves != 4 || c.PurgedRecords != 1 || c.Checkpoints != 2 || c.PurgeCertificates != 1 ||
+	if c.Records != 3 || c.RecordLeaves != 4 || c.PurgedRecords != 1 || c.Checkpoints != 3 || c.PurgeCertificates != 1 ||
 		c.AuditEvents != c.AuditLeaves || c.Leaves != c.RecordLeaves+c.AuditLeaves || r.Checkpoint == nil || r.Checkpoint.Size != c.Leaves {
 		t.Fatalf("counts %+v, checkpoint %+v", c, r.Checkpoint)
 	}

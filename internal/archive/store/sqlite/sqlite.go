@@ -122,6 +122,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		_ = writer.Close()
 		return nil, err
 	}
+	// Leaves committed after the last checkpoint before a crash are signed
+	// now, rather than at the first tick.
+	if err := s.checkpoint(ctx); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
 	go s.writeLoop()
 	return s, nil
 }
@@ -218,6 +225,11 @@ gather:
 		}
 	}
 	s.commitIngests(group)
+	if s.seq.checkpointSize == 0 {
+		// A new archive's first leaves are signed at once, so even one
+		// killed within its first second leaves a signed log behind.
+		s.checkpointOrLog()
+	}
 	if next != nil {
 		s.run(next, nil)
 	}
