@@ -294,18 +294,21 @@ func (h *CallbackHandler) dispatch(w http.ResponseWriter, r *http.Request, m *ap
 				return nil
 			}
 		case eventKfMsgOrEvent:
-			return h.kfEvent(m)
+			return h.kfEvent(w, r, m, plain, meta)
 		}
 	}
 	return h.store(w, r, appRecord(m, plain, meta))
 }
 
-func (h *CallbackHandler) kfEvent(m *appMessage) *inbound.Rejection {
+func (h *CallbackHandler) kfEvent(w http.ResponseWriter, r *http.Request, m *appMessage, plain []byte, meta recordMeta) *inbound.Rejection {
 	if h.cfg.OnKfEvent == nil {
-		h.cfg.Log.Info("WeChat Customer Service event refused: no customer-service secret is configured, so its messages cannot be synced",
+		// Refusing would only make WeCom retry and then drop the event; the
+		// messages it announces cannot be synced without the secret, so the
+		// hole is recorded in the archive, where an auditor sees it.
+		h.cfg.Log.Info("WeChat Customer Service messages cannot be synced: no customer-service secret is configured; recording the gap",
 			"credential", "corpSecret", "reason", ReasonKfNotConfigured)
-		return inbound.Refuse(http.StatusNotImplemented, ReasonKfNotConfigured,
-			errors.New("customer-service sync is not configured on this connector"))
+		h.cfg.Metrics.Rejected.WithLabelValues(ReasonKfNotConfigured).Inc()
+		return h.store(w, r, kfGapRecord(m, plain, meta))
 	}
 	if m.OpenKfID == "" {
 		return inbound.Malformed("kf_msg_or_event without OpenKfId")

@@ -282,10 +282,22 @@ func TestArchiveNotifyCallsHook(t *testing.T) {
 	}
 }
 
-func TestKfEventWithoutSecretIsRefusedAndCounted(t *testing.T) {
+func TestKfEventWithoutSecretRecordsAGap(t *testing.T) {
 	hs := newHarness(t, setA, nil)
 	kf := `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><CreateTime>1409659813</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR]]></Token><OpenKfId><![CDATA[wkxxxxxxx]]></OpenKfId></xml>`
-	hs.expectRefused(hs.send(kf, wxcrypt.FormatXML), http.StatusNotImplemented, ReasonKfNotConfigured)
+	hs.expectOK(hs.send(kf, wxcrypt.FormatXML))
+	recs := hs.sink.Records()
+	if len(recs) != 1 || recs[0].Kind != capture.KindSystem || recs[0].MsgType != MsgTypeCaptureGap || !strings.Contains(recs[0].Text, "wkxxxxxxx") {
+		t.Fatalf("records = %+v", recs)
+	}
+	if got := testutil.ToFloat64(hs.metrics.Rejected.WithLabelValues(ReasonKfNotConfigured)); got != 1 {
+		t.Fatalf("kf_not_configured counted %v times", got)
+	}
+	// WeCom's retry of the same event is a duplicate, not a second gap.
+	hs.expectOK(hs.send(kf, wxcrypt.FormatXML))
+	if len(hs.sink.Records()) != 1 {
+		t.Fatal("a retried kf event recorded a second gap")
+	}
 }
 
 func TestKfEventHookGetsTokenAndAccount(t *testing.T) {

@@ -44,15 +44,15 @@ func TestChannelServesTheOfficialVector(t *testing.T) {
 		t.Fatalf("%d rejected_total series, want every reason (%d) from the start", n, len(Reasons))
 	}
 
-	// Without corpSecret a kf event is refused and counted, and Run just
-	// waits for its context.
+	// Without corpSecret a kf event becomes a gap record and is counted,
+	// and Run just waits for its context.
 	kfReq, err := SignedCallback("http://c"+Path, setA.token, setA.aesKey, setA.receiveID, []byte(kfCallback("tok")), wxcrypt.FormatXML, ch.now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, kfReq)
-	if rec.Code != http.StatusNotImplemented || testutil.ToFloat64(ch.metrics.Rejected.WithLabelValues(ReasonKfNotConfigured)) != 1 {
+	if rec.Code != http.StatusOK || testutil.ToFloat64(ch.metrics.Rejected.WithLabelValues(ReasonKfNotConfigured)) != 1 {
 		t.Fatalf("kf without secret: %d", rec.Code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -190,6 +190,21 @@ func unparsedRecord(plain []byte, meta recordMeta) *capture.Record {
 	return r
 }
 
+// MsgTypeCaptureGap marks a system record that says messages exist that
+// the connector could not capture.
+const MsgTypeCaptureGap = "capture_gap"
+
+// kfGapRecord says that a customer-service account announced messages the
+// connector cannot sync (no corpSecret): a coverage hole made visible.
+func kfGapRecord(m *appMessage, plain []byte, meta recordMeta) *capture.Record {
+	r := appRecord(m, plain, meta)
+	r.Kind = capture.KindSystem
+	r.MsgType = MsgTypeCaptureGap
+	r.Text = "WeChat Customer Service account " + string(m.OpenKfID) +
+		" announced messages that were not synced: the account's Secret has no corpSecret (the customer-service secret)"
+	return r
+}
+
 func joinNonEmpty(sep string, parts ...string) string {
 	out := parts[:0:0]
 	for _, p := range parts {
