@@ -80,6 +80,10 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
+	business, err := newConnections(bizSize, p.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
 	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, inbound.CommonReasons)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
@@ -88,7 +92,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 		secretHash: sha256.Sum256(secret),
 		botID:      p.ExternalID,
 		seen:       inbound.NewSeenCache(seenSize),
-		business:   newConnections(bizSize),
+		business:   business,
 		metrics:    m,
 		log:        p.Logger,
 		now:        time.Now,

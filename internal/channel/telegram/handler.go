@@ -49,7 +49,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if bc := u.BusinessConnection; bc != nil {
 		// Remembered even if the capture below fails: it is a fact
 		// Telegram stated, and the retry restates it.
-		c.business.Put(bc.ID, bc.User.ID)
+		if err := c.business.Put(bc.ID, bc.User.ID); err != nil {
+			// The update is still captured; only the attribution of later
+			// business messages after a restart is at stake.
+			c.log.Error(err, "Could not save a business connection")
+		}
 	}
 	recs := newMapper(c.botID, c.business.User, body, u.UpdateID, c.now()).records(u)
 	if rej := inbound.Capture(r.Context(), w, c.log, h.sink, recs); rej != nil {

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/vigil-operator/vigil/internal/connector"
 )
 
 // cursorStore keeps each customer-service account's kf/sync_msg next_cursor
@@ -72,37 +74,8 @@ func (s *cursorStore) save(openKfID, cursor string) error {
 	if err != nil {
 		return fmt.Errorf("encoding the kf cursor: %w", err)
 	}
-	final := s.path(openKfID)
-	tmp, err := os.CreateTemp(s.dir, filepath.Base(final)+".tmp-*")
-	if err != nil {
+	if err := connector.WriteStateFile(s.path(openKfID), b); err != nil {
 		return fmt.Errorf("saving the kf cursor: %w", err)
-	}
-	cleanup := func() { _ = os.Remove(tmp.Name()) }
-	if _, err := tmp.Write(b); err != nil {
-		_ = tmp.Close()
-		cleanup()
-		return fmt.Errorf("saving the kf cursor: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		cleanup()
-		return fmt.Errorf("syncing the kf cursor: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		cleanup()
-		return fmt.Errorf("saving the kf cursor: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		cleanup()
-		return fmt.Errorf("replacing the kf cursor: %w", err)
-	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return fmt.Errorf("syncing the cursor directory: %w", err)
-	}
-	defer func() { _ = d.Close() }()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing the cursor directory: %w", err)
 	}
 	return nil
 }

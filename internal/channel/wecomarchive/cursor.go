@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/vigil-operator/vigil/internal/connector"
 )
 
 // cursorFileName is the channel's state file in ChannelParams.StateDir.
@@ -61,34 +63,8 @@ func (s *cursorStore) save(st cursorState) error {
 	if err != nil {
 		return fmt.Errorf("encode cursor: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	f, err := os.CreateTemp(dir, cursorFileName+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write cursor: %w", err)
-	}
-	tmp := f.Name()
-	defer func() { _ = os.Remove(tmp) }() // no-op once renamed
-	if _, err := f.Write(b); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write cursor: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("fsync cursor: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close cursor: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fmt.Errorf("replace cursor: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open state directory: %w", err)
-	}
-	defer func() { _ = d.Close() }()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync state directory: %w", err)
+	if err := connector.WriteStateFile(s.path, b); err != nil {
+		return fmt.Errorf("save cursor: %w", err)
 	}
 	return nil
 }
