@@ -15,6 +15,7 @@ const (
 	pathPermitUserList = "/cgi-bin/msgaudit/get_permit_user_list"
 	pathGroupChatGet   = "/cgi-bin/msgaudit/groupchat/get"
 	pathCheckAgree     = "/cgi-bin/msgaudit/check_single_agree"
+	pathCheckRoomAgree = "/cgi-bin/msgaudit/check_room_agree"
 )
 
 const (
@@ -37,9 +38,10 @@ type msgAudit struct {
 	metrics *metrics
 	now     func() time.Time
 
-	mu     sync.Mutex
-	rooms  map[string]roomEntry
-	agreed map[agreePair]time.Time
+	mu         sync.Mutex
+	rooms      map[string]roomEntry
+	agreed     map[agreePair]time.Time
+	roomAgreed map[string]time.Time
 }
 
 // agreePair is an internal member and an external contact they chat with.
@@ -60,7 +62,8 @@ type roomEntry struct {
 }
 
 func newMsgAudit(api *qyapi.Client, log logr.Logger, m *metrics, now func() time.Time) *msgAudit {
-	return &msgAudit{api: api, log: log, metrics: m, now: now, rooms: map[string]roomEntry{}, agreed: map[agreePair]time.Time{}}
+	return &msgAudit{api: api, log: log, metrics: m, now: now, rooms: map[string]roomEntry{}, agreed: map[agreePair]time.Time{},
+		roomAgreed: map[string]time.Time{}}
 }
 
 // refreshPermitList counts the members with archiving on.
@@ -170,4 +173,39 @@ func (a *msgAudit) agreements(ctx context.Context, pairs []agreePair) []agreeInf
 	}
 	a.mu.Unlock()
 	return resp.AgreeInfo
+}
+
+// roomAgreements asks check_room_agree, for rooms with external members not
+// asked within agreeTTL (at most maxRoomLookups per batch), which external
+// members agreed to archiving. The answers carry no member: the consent is
+// the room's.
+func (a *msgAudit) roomAgreements(ctx context.Context, roomIDs []string) map[string][]agreeInfo {
+	now := a.now()
+	out := map[string][]agreeInfo{}
+	for i, room := range roomIDs {
+		if i == maxRoomLookups {
+			break
+		}
+		a.mu.Lock()
+		at, ok := a.roomAgreed[room]
+		a.mu.Unlock()
+		if ok && now.Sub(at) < agreeTTL {
+			continue
+		}
+		var resp struct {
+			AgreeInfo []agreeInfo `json:"agreeinfo"`
+		}
+		callCtx, cancel := context.WithTimeout(ctx, msgAuditCallTimout)
+		err := a.api.Post(callCtx, pathCheckRoomAgree, map[string]string{"roomid": room}, &resp)
+		cancel()
+		if err != nil {
+			a.log.Error(err, "check_room_agree failed")
+			continue
+		}
+		a.mu.Lock()
+		a.roomAgreed[room] = now
+		a.mu.Unlock()
+		out[room] = resp.AgreeInfo
+	}
+	return out
 }

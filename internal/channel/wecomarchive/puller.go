@@ -180,6 +180,9 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 	roomSeen := map[string]bool{}
 	var pairs []agreePair
 	pairSeen := map[agreePair]bool{}
+	// Rooms with an external member, whose consent check_room_agree reports.
+	var externalRooms []string
+	externalRoomSeen := map[string]bool{}
 	for i, cd := range fresh {
 		if last != 0 && cd.Seq > last+1 {
 			recs = append(recs, c.seqGapRecord(last+1, cd.Seq-1, now))
@@ -215,6 +218,10 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 			pairSeen[p] = true
 			pairs = append(pairs, p)
 		}
+		if rec.Conversation.Type == "group" && rec.Conversation.ID != "" && !externalRoomSeen[rec.Conversation.ID] && hasExternal(rec) {
+			externalRoomSeen[rec.Conversation.ID] = true
+			externalRooms = append(externalRooms, rec.Conversation.ID)
+		}
 		if rec.Conversation.Type == "group" && rec.Conversation.ID != "" && !roomSeen[rec.Conversation.ID] {
 			roomSeen[rec.Conversation.ID] = true
 			rooms = append(rooms, rec.Conversation.ID)
@@ -224,6 +231,15 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 		}
 		recs = append(recs, rec)
 		last = cd.Seq
+	}
+	if c.audit != nil && len(externalRooms) > 0 {
+		for room, answers := range c.audit.roomAgreements(ctx, externalRooms) {
+			for _, a := range answers {
+				if r := c.agreeCheckRecord(a, room, last, now); r != nil {
+					recs = append(recs, r)
+				}
+			}
+		}
 	}
 	if c.audit != nil && len(rooms) > 0 {
 		names := c.audit.roomNames(ctx, rooms)
@@ -235,12 +251,25 @@ func (c *Channel) process(ctx context.Context, cds []ChatData) (recs []*capture.
 	}
 	if c.audit != nil && len(pairs) > 0 {
 		for _, a := range c.audit.agreements(ctx, pairs) {
-			if r := c.agreeCheckRecord(a, last, now); r != nil {
+			if r := c.agreeCheckRecord(a, "", last, now); r != nil {
 				recs = append(recs, r)
 			}
 		}
 	}
 	return recs, last, newest, err
+}
+
+// hasExternal reports whether an external contact took part in a message.
+func hasExternal(rec *capture.Record) bool {
+	if rec.Sender.Affiliation == capture.AffiliationExternal {
+		return true
+	}
+	for _, p := range rec.Recipients {
+		if p.Affiliation == capture.AffiliationExternal {
+			return true
+		}
+	}
+	return false
 }
 
 // externalPair is the (member, external contact) pair of a 1:1 message

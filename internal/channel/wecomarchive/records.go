@@ -81,30 +81,38 @@ var consentStates = map[string]string{
 	"Default_Agree": capture.ConsentDefaultAgree,
 }
 
-// agreeCheckRecord records what check_single_agree said about an external
-// contact's consent; nil for an answer it cannot read.
-func (c *Channel) agreeCheckRecord(a agreeInfo, cursor uint64, now time.Time) *capture.Record {
+// agreeCheckRecord records what check_single_agree (room "") or
+// check_room_agree said about an external contact's consent; nil for an
+// answer it cannot read.
+func (c *Channel) agreeCheckRecord(a agreeInfo, room string, cursor uint64, now time.Time) *capture.Record {
 	state, ok := consentStates[a.AgreeStatus]
-	if !ok || a.ExternalID == "" || a.UserID == "" {
+	if !ok || a.ExternalID == "" || (a.UserID == "" && room == "") {
 		return nil
 	}
 	at := now
 	if a.StatusChangeTime > 0 {
 		at = time.Unix(a.StatusChangeTime, 0).UTC()
 	}
-	return &capture.Record{
-		Channel:      ChannelName,
-		Tenant:       c.corpID,
-		Account:      c.corpID,
-		NativeID:     fmt.Sprintf("agree_check:%s:%s:%d:%s", a.UserID, a.ExternalID, a.StatusChangeTime, a.AgreeStatus),
-		Kind:         capture.KindConsent,
-		MsgType:      "consent",
-		NativeType:   "check_single_agree",
-		Conversation: conversation(&Message{From: a.UserID, ToList: []string{a.ExternalID}}),
-		Sender:       participant(a.ExternalID),
-		Recipients:   []capture.Participant{participant(a.UserID)},
-		Consent:      &capture.Consent{SubjectID: a.ExternalID, State: state, At: at},
-		SentAt:       at,
-		Provenance:   capture.Provenance{Cursor: strconv.FormatUint(cursor, 10)},
+	r := &capture.Record{
+		Channel:    ChannelName,
+		Tenant:     c.corpID,
+		Account:    c.corpID,
+		NativeID:   fmt.Sprintf("agree_check:%s:%s:%d:%s", a.UserID, a.ExternalID, a.StatusChangeTime, a.AgreeStatus),
+		Kind:       capture.KindConsent,
+		MsgType:    "consent",
+		NativeType: "check_single_agree",
+		Sender:     participant(a.ExternalID),
+		Consent:    &capture.Consent{SubjectID: a.ExternalID, State: state, At: at},
+		SentAt:     at,
+		Provenance: capture.Provenance{Cursor: strconv.FormatUint(cursor, 10)},
 	}
+	if room != "" {
+		r.NativeID = fmt.Sprintf("room_agree_check:%s:%s:%d:%s", room, a.ExternalID, a.StatusChangeTime, a.AgreeStatus)
+		r.NativeType = "check_room_agree"
+		r.Conversation = conversation(&Message{RoomID: room})
+		return r
+	}
+	r.Conversation = conversation(&Message{From: a.UserID, ToList: []string{a.ExternalID}})
+	r.Recipients = []capture.Participant{participant(a.UserID)}
+	return r
 }
