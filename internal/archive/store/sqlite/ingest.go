@@ -52,6 +52,22 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 		return fmt.Errorf("while preparing the insert: %w", err)
 	}
 	defer stmt.Close()
+	// Prepared once per batch: a statement parsed per row costs as much as
+	// the insert.
+	terms, err := tx.PrepareContext(ctx, insertTermsSQL)
+	if err != nil {
+		return fmt.Errorf("while preparing the search insert: %w", err)
+	}
+	defer terms.Close()
+	leaves, err := tx.PrepareContext(ctx, insertLeafSQL)
+	if err != nil {
+		return fmt.Errorf("while preparing the log insert: %w", err)
+	}
+	defer leaves.Close()
+	appendLeaf := func(args ...any) error {
+		_, err := leaves.ExecContext(ctx, args...)
+		return err
+	}
 	now := nanos(s.now())
 	var inserted, findings int64
 	var lastSent int64
@@ -77,11 +93,11 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			if err != nil {
 				return fmt.Errorf("while reading the position of record %s: %w", rec.ID, err)
 			}
-			if err := indexRecord(ctx, tx, seq, rec.Text); err != nil {
+			if err := indexRecord(ctx, terms, seq, rec.Text); err != nil {
 				return err
 			}
 			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, body, fbody)
-			if err := s.appendLeaf(ctx, tx, leaf, rec.ID); err != nil {
+			if err := s.appendLeafWith(appendLeaf, leaf, rec.ID); err != nil {
 				return err
 			}
 			inserted++

@@ -194,9 +194,20 @@ func (s *Store) backfillLog(ctx context.Context) error {
 	})
 }
 
+const insertLeafSQL = `INSERT INTO log_leaves (idx, hash, body, record_id) VALUES (?, ?, ?, ?)`
+
 // appendLeaf adds a leaf in the current transaction. recordID is set for
 // record leaves so their proofs can be found.
 func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l store.Leaf, recordID string) error {
+	return s.appendLeafWith(func(args ...any) error {
+		_, err := tx.ExecContext(ctx, insertLeafSQL, args...)
+		return err
+	}, l, recordID)
+}
+
+// appendLeafWith adds a leaf through exec, which runs insertLeafSQL: a
+// statement prepared once for a whole batch, or a one-off.
+func (s *Store) appendLeafWith(exec func(args ...any) error, l store.Leaf, recordID string) error {
 	seq := &s.seq
 	seq.mu.RLock()
 	idx := seq.tree.Size() + uint64(len(seq.pending))
@@ -207,7 +218,7 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l store.Leaf, record
 	if recordID != "" {
 		rid = recordID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_leaves (idx, hash, body, record_id) VALUES (?, ?, ?, ?)`, idx, h[:], body, rid); err != nil {
+	if err := exec(idx, h[:], body, rid); err != nil {
 		return fmt.Errorf("while appending log leaf %d: %w", idx, err)
 	}
 	seq.pending = append(seq.pending, h)

@@ -8,9 +8,12 @@ import (
 	"github.com/vigil-operator/vigil/internal/archive/search"
 )
 
-// indexRecord adds a record's search terms under its seq.
-func indexRecord(ctx context.Context, tx *sql.Tx, seq int64, text string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO records_fts (rowid, terms) VALUES (?, ?)`, seq, search.IndexTerms(text)); err != nil {
+const insertTermsSQL = `INSERT INTO records_fts (rowid, terms) VALUES (?, ?)`
+
+// indexRecord adds a record's search terms under its seq, through a
+// statement running insertTermsSQL.
+func indexRecord(ctx context.Context, stmt *sql.Stmt, seq int64, text string) error {
+	if _, err := stmt.ExecContext(ctx, seq, search.IndexTerms(text)); err != nil {
 		return fmt.Errorf("while indexing record %d for search: %w", seq, err)
 	}
 	return nil
@@ -52,8 +55,13 @@ func (s *Store) backfillSearch(ctx context.Context) error {
 			all = append(all, r)
 		}
 		rows.Close()
+		stmt, err := tx.PrepareContext(ctx, insertTermsSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
 		for _, r := range all {
-			if err := indexRecord(ctx, tx, r.seq, r.text); err != nil {
+			if err := indexRecord(ctx, stmt, r.seq, r.text); err != nil {
 				return err
 			}
 		}
