@@ -69,7 +69,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 		return err
 	}
 	now := nanos(s.now())
-	var inserted, findings int64
+	var inserted, messages, findings int64
 	var lastSent int64
 	for i := range j.envs {
 		rec := j.envs[i].Record
@@ -102,7 +102,13 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			}
 			inserted++
 			findings += int64(len(j.envs[i].Findings))
-			lastSent = max(lastSent, nanos(rec.SentAt))
+			// System records (capture checkpoints, gap notices) are
+			// evidence about capture, not messages: they move the capture
+			// time, not the message count or the last message time.
+			if rec.Kind != capture.KindSystem {
+				messages++
+				lastSent = max(lastSent, nanos(rec.SentAt))
+			}
 		}
 	}
 	j.result = store.IngestResult{Inserted: int(inserted), Duplicates: len(j.envs) - int(inserted)}
@@ -115,7 +121,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 				last_capture = excluded.last_capture,
 				findings_total = findings_total + excluded.findings_total,
 				findings_open = findings_open + excluded.findings_open`,
-			string(j.account), inserted, lastSent, now, findings, findings); err != nil {
+			string(j.account), messages, lastSent, now, findings, findings); err != nil {
 			return fmt.Errorf("while updating statistics of %s: %w", j.account, err)
 		}
 	}

@@ -61,7 +61,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) `+base+` AND `+heldClause, args...).Scan(&report.HeldBack); err != nil {
 			return fmt.Errorf("while counting held records: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count `+base+` AND NOT `+heldClause+
+		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count, `+kindIsSystem("r")+` `+base+` AND NOT `+heldClause+
 			` ORDER BY r.seq LIMIT ?`, append(args, req.MaxRecords)...)
 		if err != nil {
 			return fmt.Errorf("while selecting records to purge: %w", err)
@@ -71,11 +71,12 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 			id       string
 			account  string
 			findings int64
+			system   bool
 		}
 		var victims []victim
 		for rows.Next() {
 			var v victim
-			if err := rows.Scan(&v.seq, &v.id, &v.account, &v.findings); err != nil {
+			if err := rows.Scan(&v.seq, &v.id, &v.account, &v.findings, &v.system); err != nil {
 				rows.Close()
 				return err
 			}
@@ -110,13 +111,16 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 					return err
 				}
 				c := perAccount[v.account]
-				perAccount[v.account] = [2]int64{c[0] + 1, c[1] + v.findings}
+				if !v.system {
+					c[0]++
+				}
+				perAccount[v.account] = [2]int64{c[0], c[1] + v.findings}
 			}
 			del.Close()
 			for account, c := range perAccount {
 				if _, err := tx.ExecContext(ctx, `UPDATE account_stats SET
 					messages = messages - ?, findings_total = findings_total - ?, findings_open = max(0, findings_open - ?),
-					last_message = (SELECT max(sent_at) FROM records WHERE account = ?)
+					last_message = (SELECT max(sent_at) FROM records r WHERE r.account = ? AND NOT `+kindIsSystem("r")+`)
 					WHERE account = ?`, c[0], c[1], c[1], account, account); err != nil {
 					return fmt.Errorf("while updating statistics of %s: %w", account, err)
 				}

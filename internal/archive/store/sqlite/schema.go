@@ -90,6 +90,17 @@ var migrations = []string{
 	// Search: each record's terms from internal/archive/search, rowid =
 	// records.seq. Contentless, so the text is stored once (in records).
 	`CREATE VIRTUAL TABLE records_fts USING fts5(terms, content='', contentless_delete=1, tokenize='unicode61');`,
+	// Statistics count messages only: system records (capture checkpoints,
+	// gap notices) stopped counting as messages.
+	`UPDATE account_stats SET
+		messages = (SELECT count(*) FROM records r WHERE r.account = account_stats.account AND NOT ` + kindIsSystem("r") + `),
+		last_message = (SELECT max(sent_at) FROM records r WHERE r.account = account_stats.account AND NOT ` + kindIsSystem("r") + `);`,
+}
+
+// kindIsSystem is the SQL test that a row of records (under alias) holds a
+// system record.
+func kindIsSystem(alias string) string {
+	return `coalesce(json_extract(CAST(` + alias + `.record AS TEXT), '$.kind') = 'system', 0)`
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -161,6 +161,25 @@ func testStats(t *testing.T, s store.Store) {
 	if st.MessagesCaptured != 1 || st.FindingsTotal != 1 || !st.LastMessageTime.Equal(base.Add(time.Hour)) {
 		t.Fatalf("stats after purge = %+v", st)
 	}
+
+	// A system record (a capture checkpoint) proves capture is alive: it
+	// moves the capture time, never the message count or last message.
+	before := *st.LastCaptureTime
+	checkpoint := Envelope("checkpoint-1", base.Add(48*time.Hour), "capture checkpoint", 0)
+	checkpoint.Record.Kind = capture.KindSystem
+	checkpoint.Record.SetDedupKey()
+	ingest(t, s, acctA, "Alice", checkpoint)
+	st, _ = s.Stats(ctx, acctA)
+	if st.MessagesCaptured != 1 || !st.LastMessageTime.Equal(base.Add(time.Hour)) || st.LastCaptureTime.Before(before) {
+		t.Fatalf("stats after a system record = %+v", st)
+	}
+	// Purging it leaves the message count alone too.
+	if _, err := s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{acctA}, Cutoff: base.Add(72 * time.Hour), MaxRecords: 10, Rule: "desk/r", Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = s.Stats(ctx, acctA); st.MessagesCaptured != 0 || st.LastMessageTime != nil {
+		t.Fatalf("stats after purging everything = %+v", st)
+	}
 }
 
 func testPurgeSparesHolds(t *testing.T, s store.Store) {
