@@ -70,13 +70,4 @@ func TestFactoryModes(t *testing.T) {
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("unconfigured callback: %d", rec.Code)
 	}
-
-	p = params(t, t.TempDir(), 1) // sdkMode defaults to Native
-	_, err = wecomarchive.Factory(p)
-	if wecomarchive.NativeAvailable {
-		t.Skip("built with the vendor library")
-	}
-	if err == nil || !strings.Contains(err.Error(), "wecomsdk") {
-		t.Fatalf("native without the library: %v", err)
-	}
 }
