@@ -9,13 +9,13 @@ import (
 // Limits on a record's fields. They bound what one record can cost the archive and
 // the policy engine; the connector refuses larger input before it is spooled.
 const (
-	MaxTextBytes       = 256 << 10
-	MaxIDBytes         = 512
-	MaxRecipients      = 10000
-	MaxAttachments     = 100
-	MaxEncodedRecord   = 1 << 20
-	maxDisplayBytes    = 1024
-	maxConversationLen = 1024
+	MaxTextBytes         = 256 << 10
+	MaxIDBytes           = 512
+	MaxRecipients        = 10000
+	MaxAttachments       = 100
+	MaxEncodedRecord     = 1 << 20
+	maxDisplayBytes      = 1024
+	MaxConversationBytes = 1024
 )
 
 var validKinds = map[Kind]bool{
@@ -47,8 +47,8 @@ func (r *Record) Validate() error {
 		return invalid("kind %q is not one of message, edit, recall, reaction, consent, membership, status, system", truncate(string(r.Kind)))
 	case len(r.Tenant) > MaxIDBytes || len(r.Account) > MaxIDBytes || len(r.Target) > MaxIDBytes || len(r.ReplyTo) > MaxIDBytes:
 		return invalid("tenant, account, target and replyTo must each be at most %d bytes", MaxIDBytes)
-	case len(r.Conversation.ID) > maxConversationLen || len(r.Conversation.Name) > maxConversationLen:
-		return invalid("conversation id and name must each be at most %d bytes", maxConversationLen)
+	case len(r.Conversation.ID) > MaxConversationBytes || len(r.Conversation.Name) > MaxConversationBytes:
+		return invalid("conversation id and name must each be at most %d bytes", MaxConversationBytes)
 	case len(r.Text) > MaxTextBytes:
 		return invalid("text is %d bytes; the limit is %d", len(r.Text), MaxTextBytes)
 	case !utf8.ValidString(r.Text):

@@ -94,9 +94,9 @@ func mapMessage(m *Message, r *capture.Record) {
 	case "video", "shortvideo":
 		r.Attachments = append(media(m.MediaID, "", m.MsgType), media(m.ThumbMediaID, "", "thumbnail")...)
 	case "location":
-		r.Text = joinNonEmpty(m.Label, string(m.LocationX)+","+string(m.LocationY))
+		r.Text = capture.JoinText("\n", m.Label, coordinates(string(m.LocationX), string(m.LocationY)))
 	case "link":
-		r.Text = joinNonEmpty(m.Title, m.Description, m.URL)
+		r.Text = capture.JoinText("\n", m.Title, m.Description, m.URL)
 	default:
 		r.Text = m.Content
 	}
@@ -130,16 +130,10 @@ func media(id, mime, name string) []capture.Attachment {
 	return []capture.Attachment{{NativeRef: id, Name: name, MIME: mime, State: "pending"}}
 }
 
-func joinNonEmpty(parts ...string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		if p == "" || p == "," {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(p)
+// coordinates is "latitude,longitude", or "" when WeChat sent neither.
+func coordinates(lat, lng string) string {
+	if lat == "" && lng == "" {
+		return ""
 	}
-	return b.String()
+	return lat + "," + lng
 }

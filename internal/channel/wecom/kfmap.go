@@ -174,7 +174,7 @@ func kfRecord(raw json.RawMessage, b kfBatch) *capture.Record {
 		Tenant:     b.corpID,
 		Account:    cleanID(b.openKfID),
 		Raw:        capture.RawRef{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(raw)), ContentType: "application/json", Envelope: "none"},
-		Provenance: capture.Provenance{Cursor: clip(b.cursor, 1024)},
+		Provenance: capture.Provenance{Cursor: capture.Clip(b.cursor, 1024)},
 	}
 	var h kfHeader
 	var body kfBody
@@ -190,7 +190,7 @@ func kfRecord(raw json.RawMessage, b kfBatch) *capture.Record {
 		r.Account = cleanID(string(h.OpenKfID))
 	}
 	r.SentAt = sentAt(h.SendTime, b.receivedAt)
-	r.NativeType = clip(strings.ToValidUTF8(string(h.MsgType), ""), 128)
+	r.NativeType = capture.Clip(strings.ToValidUTF8(string(h.MsgType), ""), 128)
 	external := string(h.ExternalUserID)
 	if body.Event != nil && external == "" {
 		external = string(body.Event.ExternalUserID)
@@ -243,7 +243,7 @@ func kfParticipants(r *capture.Record, h kfHeader, external string) {
 
 func kfMapEvent(r *capture.Record, e *kfEvent) {
 	et := string(e.EventType)
-	r.NativeType = clip(strings.ToValidUTF8(joinNonEmpty(".", msgTypeEvent, et), ""), 128)
+	r.NativeType = capture.Clip(strings.ToValidUTF8(capture.JoinText(".", msgTypeEvent, et), ""), 128)
 	r.Kind = capture.KindSystem
 	if k, ok := kfEventKinds[et]; ok {
 		r.Kind = k
@@ -272,7 +272,7 @@ func kfMapMessage(r *capture.Record, msgType string, b *kfBody) {
 	var text []string
 	media := func(m *kfMedia, mime string) {
 		if m != nil && m.MediaID != "" {
-			r.Attachments = append(r.Attachments, capture.Attachment{NativeRef: clip(string(m.MediaID), capture.MaxIDBytes), MIME: mime, State: "pending"})
+			r.Attachments = append(r.Attachments, capture.Attachment{NativeRef: capture.Clip(string(m.MediaID), capture.MaxIDBytes), MIME: mime, State: "pending"})
 		}
 	}
 	switch msgType {
@@ -350,7 +350,7 @@ func kfMapMessage(r *capture.Record, msgType string, b *kfBody) {
 			text = append(text, string(s.ScheduleID))
 		}
 	}
-	r.Text = cleanText(strings.TrimSpace(joinNonEmpty("\n", text...)))
+	r.Text = cleanText(strings.TrimSpace(capture.JoinText("\n", text...)))
 	if len(r.Attachments) > capture.MaxAttachments {
 		r.Attachments = r.Attachments[:capture.MaxAttachments]
 	}

@@ -15,11 +15,12 @@ const (
 	idTypeSystem         = "system"
 )
 
-// participant classifies a WeCom id by the vendor's own signal: external
+// Participant classifies a WeCom id by the vendor's own signal: external
 // contacts' ids start with wm or wo, robots' with wb, and "sys" is WeCom
 // itself (change_external_contact and similar events). Anything else is a
-// member of the corp (its userid).
-func participant(id string) capture.Participant {
+// member of the corp (its userid). The callback and archive channels share
+// it, so a person is classified alike on both.
+func Participant(id string) capture.Participant {
 	switch {
 	case id == "":
 		return capture.Participant{Affiliation: capture.AffiliationUnknown}

@@ -65,7 +65,7 @@ func appRecord(m *appMessage, plain []byte, meta recordMeta) *capture.Record {
 		Raw:        rawRef(plain),
 		Provenance: capture.Provenance{SigVerified: true, SigScheme: SigScheme},
 	}
-	r.Sender = cleanParticipant(participant(string(m.FromUserName)))
+	r.Sender = cleanParticipant(Participant(string(m.FromUserName)))
 	if m.AgentID != "" {
 		r.Recipients = []capture.Participant{{ID: r.Account, IDType: idTypeAgentID, Affiliation: capture.AffiliationBot}}
 	}
@@ -112,7 +112,7 @@ func mapAppMessage(r *capture.Record, m *appMessage) {
 	case "location":
 		r.Text = cleanText(strings.TrimSpace(string(m.Label) + " (" + string(m.LocationX) + "," + string(m.LocationY) + ")"))
 	case "link":
-		r.Text = cleanText(joinNonEmpty("\n", string(m.Title), string(m.Description), string(m.URL)))
+		r.Text = cleanText(capture.JoinText("\n", string(m.Title), string(m.Description), string(m.URL)))
 	}
 	if m.MediaID != "" || m.PicURL != "" {
 		ref := string(m.MediaID)
@@ -120,7 +120,7 @@ func mapAppMessage(r *capture.Record, m *appMessage) {
 			ref = string(m.PicURL)
 		}
 		r.Attachments = []capture.Attachment{{
-			NativeRef: clip(ref, capture.MaxIDBytes), Name: clip(strings.ToValidUTF8(string(m.FileName), ""), 1024),
+			NativeRef: capture.Clip(ref, capture.MaxIDBytes), Name: capture.Clip(strings.ToValidUTF8(string(m.FileName), ""), 1024),
 			MIME: mimeFor(string(m.MsgType), string(m.Format)), State: "pending",
 		}}
 	}
@@ -147,11 +147,11 @@ func mapEvent(r *capture.Record, m *appMessage) {
 	if membershipEvents[string(m.Event)] {
 		r.Kind = capture.KindMembership
 	}
-	r.NativeType = joinNonEmpty(".", msgTypeEvent, string(m.Event), string(m.ChangeType))
+	r.NativeType = capture.JoinText(".", msgTypeEvent, string(m.Event), string(m.ChangeType))
 	// Contact events name the member and the external contact concerned.
 	for _, id := range []string{string(m.UserID), string(m.ExternalUserID)} {
 		if id != "" {
-			r.Recipients = append(r.Recipients, cleanParticipant(participant(id)))
+			r.Recipients = append(r.Recipients, cleanParticipant(Participant(id)))
 		}
 	}
 	if m.UserID != "" && m.ExternalUserID != "" {
@@ -203,14 +203,4 @@ func kfGapRecord(m *appMessage, plain []byte, meta recordMeta) *capture.Record {
 	r.Text = "WeChat Customer Service account " + string(m.OpenKfID) +
 		" announced messages that were not synced: the account's Secret has no corpSecret (the customer-service secret)"
 	return r
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	out := parts[:0:0]
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
 }

@@ -118,7 +118,7 @@ func TestParticipantAffiliation(t *testing.T) {
 		"wmAJ2G": capture.AffiliationExternal, "woAJ2G": capture.AffiliationExternal, "wbAJ2G": capture.AffiliationBot,
 		"sys": capture.AffiliationSystem, "zhangsan": capture.AffiliationInternal, "": capture.AffiliationUnknown,
 	} {
-		if got := participant(id).Affiliation; got != want {
+		if got := Participant(id).Affiliation; got != want {
 			t.Errorf("%q: %q, want %q", id, got, want)
 		}
 	}

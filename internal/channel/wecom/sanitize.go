@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vigil-operator/vigil/internal/capture"
 )
@@ -13,7 +12,7 @@ import (
 // capture.MaxTextBytes, cut at a rune boundary. A record the sink refuses
 // would otherwise block the callback (retried forever) or the kf cursor.
 func cleanText(s string) string {
-	return clip(strings.ToValidUTF8(s, "\uFFFD"), capture.MaxTextBytes)
+	return capture.Clip(strings.ToValidUTF8(s, "\uFFFD"), capture.MaxTextBytes)
 }
 
 // cleanID keeps an id within capture.MaxIDBytes; an over-long one (never
@@ -26,20 +25,9 @@ func cleanID(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// clip cuts s to at most n bytes without splitting a rune.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // cleanParticipant bounds a participant's fields.
 func cleanParticipant(p capture.Participant) capture.Participant {
 	p.ID = cleanID(p.ID)
-	p.DisplayName = clip(strings.ToValidUTF8(p.DisplayName, "\uFFFD"), 1024)
+	p.DisplayName = capture.Clip(strings.ToValidUTF8(p.DisplayName, "\uFFFD"), 1024)
 	return p
 }

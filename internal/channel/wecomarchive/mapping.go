@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vigil-operator/vigil/internal/capture"
+	"github.com/vigil-operator/vigil/internal/channel/wecom"
 )
 
 // ChannelName is capture.Record.Channel for this channel.
@@ -126,16 +126,51 @@ func mapMessage(plain []byte, meta pullMeta) (*capture.Record, []mediaRef) {
 
 type addMediaFunc func(f mediaFields, name, mime string)
 
+// textBody describes a msgtype whose text is string fields of one JSON
+// object, joined: the vendor's key for the object (docmsg uses "doc",
+// markdown "info"), capture.v1's msgType, and the fields in reading order.
+type textBody struct {
+	key, msgType, sep string
+	fields            []string
+}
+
+// textBodies are the msgtypes that carry text and nothing else.
+var textBodies = map[string]textBody{
+	"text":     {"text", "text", "", []string{"content"}},
+	"card":     {"card", "contact_card", " ", []string{"corpname", "userid"}},
+	"link":     {"link", "link", "\n", []string{"title", "description", "link_url"}},
+	"weapp":    {"weapp", "mini_program", "\n", []string{"title", "description", "displayname"}},
+	"meeting":  {"meeting", "meeting", "", []string{"topic"}},
+	"docmsg":   {"doc", "doc", "\n", []string{"title", "link_url"}},
+	"markdown": {"info", "markdown", "", []string{"content"}},
+	"calendar": {"calendar", "calendar", "\n", []string{"title", "place", "remarks"}},
+	"todo":     {"todo", "todo", "\n", []string{"title", "content"}},
+	"sphfeed":  {"sphfeed", "channels_feed", "\n", []string{"sph_name", "feed_desc"}},
+}
+
+// fieldText joins the string fields named of the object under key; other
+// types and missing fields are skipped.
+func fieldText(m *Message, tb textBody) string {
+	var obj map[string]json.RawMessage
+	m.Field(tb.key, &obj)
+	parts := make([]string, 0, len(tb.fields))
+	for _, name := range tb.fields {
+		var v string
+		if json.Unmarshal(obj[name], &v) == nil {
+			parts = append(parts, v)
+		}
+	}
+	return joinTrimmed(tb.sep, parts...)
+}
+
 // mapBody fills MsgType, Kind, Text and attachments per msgtype.
 func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
+	if tb, ok := textBodies[m.MsgType]; ok {
+		rec.MsgType, rec.Text = tb.msgType, fieldText(m, tb)
+		return
+	}
 	var f mediaFields
 	switch m.MsgType {
-	case "text":
-		var t struct {
-			Content string `json:"content"`
-		}
-		m.Field("text", &t)
-		rec.MsgType, rec.Text = "text", t.Content
 	case "image":
 		m.Field("image", &f)
 		rec.MsgType = "image"
@@ -182,13 +217,6 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 		m.Field("video", &f)
 		rec.MsgType = "video"
 		addMedia(f, "", "video/mp4")
-	case "card":
-		var c struct {
-			CorpName string `json:"corpname"`
-			UserID   string `json:"userid"`
-		}
-		m.Field("card", &c)
-		rec.MsgType, rec.Text = "contact_card", joinNonEmpty(" ", c.CorpName, c.UserID)
 	case "location":
 		var l struct {
 			Longitude float64 `json:"longitude"`
@@ -198,7 +226,7 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 		}
 		m.Field("location", &l)
 		rec.MsgType = "location"
-		rec.Text = joinNonEmpty("\n", l.Title, l.Address, fmt.Sprintf("%.6f,%.6f", l.Latitude, l.Longitude))
+		rec.Text = joinTrimmed("\n", l.Title, l.Address, fmt.Sprintf("%.6f,%.6f", l.Latitude, l.Longitude))
 	case "emotion":
 		m.Field("emotion", &f)
 		mime := "image/gif"
@@ -211,29 +239,13 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 		m.Field("file", &f)
 		rec.MsgType, rec.Text = "file", f.FileName
 		addMedia(f, f.FileName, mimeForExt(f.FileExt))
-	case "link":
-		var l struct {
-			Title       string `json:"title"`
-			Description string `json:"description"`
-			LinkURL     string `json:"link_url"`
-		}
-		m.Field("link", &l)
-		rec.MsgType, rec.Text = "link", joinNonEmpty("\n", l.Title, l.Description, l.LinkURL)
-	case "weapp":
-		var w struct {
-			Title       string `json:"title"`
-			Description string `json:"description"`
-			DisplayName string `json:"displayname"`
-		}
-		m.Field("weapp", &w)
-		rec.MsgType, rec.Text = "mini_program", joinNonEmpty("\n", w.Title, w.Description, w.DisplayName)
 	case "chatrecord":
 		var c struct {
 			Title string     `json:"title"`
 			Item  []itemJSON `json:"item"`
 		}
 		m.Field("chatrecord", &c)
-		rec.MsgType, rec.Text = "chat_record", joinNonEmpty("\n", c.Title, itemsText(c.Item, addMedia))
+		rec.MsgType, rec.Text = "chat_record", joinTrimmed("\n", c.Title, itemsText(c.Item, addMedia))
 	case "collect":
 		var c struct {
 			Title   string `json:"title"`
@@ -246,7 +258,7 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 		for _, d := range c.Details {
 			parts = append(parts, d.Ques)
 		}
-		rec.MsgType, rec.Text = "form", joinNonEmpty("\n", parts...)
+		rec.MsgType, rec.Text = "form", joinTrimmed("\n", parts...)
 	case "redpacket", "external_redpacket":
 		var r struct {
 			Wish        string `json:"wish"`
@@ -256,25 +268,6 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 			m.Field("external_redpacket", &r)
 		}
 		rec.MsgType, rec.Text = "red_packet", r.Wish
-	case "meeting":
-		var mt struct {
-			Topic string `json:"topic"`
-		}
-		m.Field("meeting", &mt)
-		rec.MsgType, rec.Text = "meeting", mt.Topic
-	case "docmsg":
-		var d struct {
-			Title   string `json:"title"`
-			LinkURL string `json:"link_url"`
-		}
-		m.Field("doc", &d)
-		rec.MsgType, rec.Text = "doc", joinNonEmpty("\n", d.Title, d.LinkURL)
-	case "markdown":
-		var i struct {
-			Content string `json:"content"`
-		}
-		m.Field("info", &i)
-		rec.MsgType, rec.Text = "markdown", i.Content
 	case "news":
 		var n struct {
 			Item []struct {
@@ -286,17 +279,9 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 		m.Field("info", &n)
 		var parts []string
 		for _, it := range n.Item {
-			parts = append(parts, joinNonEmpty("\n", it.Title, it.Description, it.URL))
+			parts = append(parts, joinTrimmed("\n", it.Title, it.Description, it.URL))
 		}
-		rec.MsgType, rec.Text = "news", joinNonEmpty("\n\n", parts...)
-	case "calendar":
-		var c struct {
-			Title   string `json:"title"`
-			Place   string `json:"place"`
-			Remarks string `json:"remarks"`
-		}
-		m.Field("calendar", &c)
-		rec.MsgType, rec.Text = "calendar", joinNonEmpty("\n", c.Title, c.Place, c.Remarks)
+		rec.MsgType, rec.Text = "news", joinTrimmed("\n\n", parts...)
 	case "mixed":
 		var mx struct {
 			Item []itemJSON `json:"item"`
@@ -311,13 +296,6 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 			rec.Conversation = capture.Conversation{ID: truncateConv("voice:" + m.VoiceID), Type: "group"}
 		}
 		addMedia(c, "", "")
-	case "todo":
-		var t struct {
-			Title   string `json:"title"`
-			Content string `json:"content"`
-		}
-		m.Field("todo", &t)
-		rec.MsgType, rec.Text = "todo", joinNonEmpty("\n", t.Title, t.Content)
 	case "vote":
 		type vote struct {
 			VoteTitle string   `json:"votetitle"`
@@ -328,18 +306,11 @@ func mapBody(rec *capture.Record, m *Message, addMedia addMediaFunc) {
 			m.Field("votetitle", &v.VoteTitle)
 			m.Field("voteitem", &v.VoteItem)
 		}
-		rec.MsgType, rec.Text = "vote", joinNonEmpty("\n", append([]string{v.VoteTitle}, v.VoteItem...)...)
+		rec.MsgType, rec.Text = "vote", joinTrimmed("\n", append([]string{v.VoteTitle}, v.VoteItem...)...)
 	case "voip_doc_share":
 		m.Field("voip_doc_share", &f)
 		rec.MsgType, rec.Text = "file", f.FileName
 		addMedia(f, f.FileName, mimeForExt(extOf(f.FileName)))
-	case "sphfeed":
-		var s struct {
-			SphName  string `json:"sph_name"`
-			FeedDesc string `json:"feed_desc"`
-		}
-		m.Field("sphfeed", &s)
-		rec.MsgType, rec.Text = "channels_feed", joinNonEmpty("\n", s.SphName, s.FeedDesc)
 	default:
 		rec.MsgType = "unknown"
 	}
@@ -364,7 +335,7 @@ func itemsText(items []itemJSON, addMedia addMediaFunc) string {
 		if json.Unmarshal([]byte(it.Content), &c) != nil {
 			continue
 		}
-		if t := joinNonEmpty(" ", c.Title, c.Content); t != "" {
+		if t := joinTrimmed(" ", c.Title, c.Content); t != "" {
 			parts = append(parts, t)
 		}
 		if c.SDKFileID != "" {
@@ -399,22 +370,10 @@ func mapSwitch(rec *capture.Record, m *Message) {
 	rec.Text = "switched enterprise"
 }
 
-// participant classifies a WeCom id by its prefix: wm/wo are external
-// contacts, wb robots; anything else is an internal userid.
+// participant classifies an archived id (see wecom.Participant), bounded to
+// capture.v1's id length.
 func participant(id string) capture.Participant {
-	id = truncateID(id)
-	p := capture.Participant{ID: id}
-	switch {
-	case id == "":
-		p.Affiliation = capture.AffiliationUnknown
-	case strings.HasPrefix(id, "wb"):
-		p.IDType, p.Affiliation = "external_userid", capture.AffiliationBot
-	case strings.HasPrefix(id, "wm"), strings.HasPrefix(id, "wo"):
-		p.IDType, p.Affiliation = "external_userid", capture.AffiliationExternal
-	default:
-		p.IDType, p.Affiliation = "userid", capture.AffiliationInternal
-	}
-	return p
+	return wecom.Participant(truncateID(id))
 }
 
 // conversation is the room, or a stable id for a 1:1 chat: the two ids,
@@ -449,42 +408,6 @@ func direction(m *Message, rec *capture.Record) capture.Direction {
 	return capture.DirectionInternal
 }
 
-func joinNonEmpty(sep string, parts ...string) string {
-	out := parts[:0:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
-}
-
-func clampText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= capture.MaxTextBytes {
-		return s
-	}
-	s = s[:capture.MaxTextBytes]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func truncateID(s string) string {
-	if len(s) > capture.MaxIDBytes {
-		return s[:capture.MaxIDBytes]
-	}
-	return s
-}
-
-func truncateConv(s string) string {
-	if len(s) > 1024 {
-		return s[:1024]
-	}
-	return s
-}
-
 func extOf(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		return name[i+1:]
@@ -502,4 +425,25 @@ var extMIME = map[string]string{
 
 func mimeForExt(ext string) string {
 	return extMIME[strings.ToLower(ext)]
+}
+
+// clampText makes provider text fit capture.v1: valid UTF-8, within the
+// text limit.
+func clampText(s string) string {
+	return capture.Clip(strings.ToValidUTF8(s, "\uFFFD"), capture.MaxTextBytes)
+}
+
+func truncateID(s string) string { return capture.Clip(s, capture.MaxIDBytes) }
+
+func truncateConv(s string) string { return capture.Clip(s, capture.MaxConversationBytes) }
+
+// joinTrimmed joins parts trimmed of surrounding space: the archive's JSON
+// carries stray whitespace (a mixed item's text ends in "\n", a news title
+// in a space) that is layout, not content.
+func joinTrimmed(sep string, parts ...string) string {
+	trimmed := make([]string, len(parts))
+	for i, p := range parts {
+		trimmed[i] = strings.TrimSpace(p)
+	}
+	return capture.JoinText(sep, trimmed...)
 }

@@ -179,7 +179,7 @@ func mapContent(r *capture.Record, m *Message) error {
 		r.Attachments = []capture.Attachment{{NativeRef: media.ID, Name: media.Filename, MIME: media.MIMEType, State: "pending"}}
 	case "location":
 		if l := m.Location; l != nil {
-			r.Text = joinNonEmpty(", ", l.Name, l.Address, strconv.FormatFloat(l.Latitude, 'f', -1, 64)+","+strconv.FormatFloat(l.Longitude, 'f', -1, 64))
+			r.Text = capture.JoinText(", ", l.Name, l.Address, strconv.FormatFloat(l.Latitude, 'f', -1, 64)+","+strconv.FormatFloat(l.Longitude, 'f', -1, 64))
 		}
 	case "contacts":
 		cards := make([]string, 0, len(m.Contacts))
@@ -188,7 +188,7 @@ func mapContent(r *capture.Record, m *Message) error {
 			for _, p := range c.Phones {
 				phones = append(phones, p.Phone)
 			}
-			cards = append(cards, joinNonEmpty(" ", c.Name.FormattedName, strings.Join(phones, " ")))
+			cards = append(cards, capture.JoinText(" ", c.Name.FormattedName, strings.Join(phones, " ")))
 		}
 		r.Text = strings.Join(cards, "\n")
 	case "interactive":
@@ -200,7 +200,7 @@ func mapContent(r *capture.Record, m *Message) error {
 				r.Text = it.ListReply.Title
 			case it.NFMReply != nil:
 				// A flow's answers are what the customer said.
-				r.Text = joinNonEmpty("\n", it.NFMReply.Body, it.NFMReply.ResponseJSON)
+				r.Text = capture.JoinText("\n", it.NFMReply.Body, it.NFMReply.ResponseJSON)
 			}
 		}
 	case "button":
@@ -213,7 +213,7 @@ func mapContent(r *capture.Record, m *Message) error {
 			for _, p := range o.ProductItems {
 				lines = append(lines, fmt.Sprintf("%s x%s @ %s %s", p.ProductRetailerID, rawNumber(p.Quantity), rawNumber(p.ItemPrice), p.Currency))
 			}
-			r.Text = joinNonEmpty("\n", lines...)
+			r.Text = capture.JoinText("\n", lines...)
 		}
 	case "reaction":
 		return mapReaction(r, m.Reaction)
@@ -223,7 +223,7 @@ func mapContent(r *capture.Record, m *Message) error {
 		r.Sender.Affiliation = capture.AffiliationSystem
 		if m.System != nil {
 			r.Text = m.System.Body
-			r.NativeType = joinNonEmpty(":", "system", m.System.Type)
+			r.NativeType = capture.JoinText(":", "system", m.System.Type)
 		}
 	default:
 		r.MsgType = "unknown"
@@ -280,20 +280,10 @@ func statusRecord(base capture.Record, s *Status, business capture.Participant) 
 	r.SentAt = at.UTC()
 	errs := make([]string, 0, len(s.Errors))
 	for _, e := range s.Errors {
-		errs = append(errs, joinNonEmpty(" ", strconv.Itoa(e.Code), e.Title))
+		errs = append(errs, capture.JoinText(" ", strconv.Itoa(e.Code), e.Title))
 	}
 	r.Text = strings.Join(errs, "\n")
 	return &r, nil
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	kept := parts[:0:0]
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
 }
 
 func rawNumber(raw []byte) string {
