@@ -106,15 +106,15 @@ func TestCaptureMapsSinkErrors(t *testing.T) {
 
 func TestMetricsRefuseCountsAndAnswers(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m, err := NewMetrics(reg, "vigil_connector_test", "test", CommonReasons)
+	m, err := NewMetrics(reg, "vigil_connector_test", "test", "test_extra")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewMetrics(reg, "vigil_connector_test", "test", CommonReasons); err == nil {
+	if _, err := NewMetrics(reg, "vigil_connector_test", "test"); err == nil {
 		t.Fatal("registering the same channel twice must fail")
 	}
-	if n, _ := testutil.GatherAndCount(reg, "vigil_connector_test_rejected_total"); n != len(CommonReasons) {
-		t.Fatalf("%d reason series pre-created, want %d", n, len(CommonReasons))
+	if n, _ := testutil.GatherAndCount(reg, "vigil_connector_test_rejected_total"); n != len(CommonReasons)+1 {
+		t.Fatalf("%d reason series pre-created, want %d", n, len(CommonReasons)+1)
 	}
 	w := httptest.NewRecorder()
 	m.Refuse(w, logr.Discard(), Unauthorized(ReasonBadSignature, errors.New("signature does not verify")))
@@ -124,7 +124,7 @@ func TestMetricsRefuseCountsAndAnswers(t *testing.T) {
 	if got := testutil.ToFloat64(m.Rejected.WithLabelValues(ReasonBadSignature)); got != 1 {
 		t.Fatalf("bad_signature counted %v times", got)
 	}
-	if _, err := NewMetrics(nil, "x", "x", nil); err == nil {
+	if _, err := NewMetrics(nil, "x", "x"); err == nil {
 		t.Fatal("a nil registerer must be refused")
 	}
 }

@@ -18,8 +18,9 @@ type Metrics struct {
 }
 
 // NewMetrics registers the counters under prefix (for example
-// "vigil_connector_slack") and creates every reason's series up front.
-func NewMetrics(reg prometheus.Registerer, prefix, channel string, reasons []string) (*Metrics, error) {
+// "vigil_connector_slack") and creates the series of every common reason and
+// of the channel's extra ones up front, so dashboards see zeros, not gaps.
+func NewMetrics(reg prometheus.Registerer, prefix, channel string, extraReasons ...string) (*Metrics, error) {
 	if reg == nil {
 		return nil, fmt.Errorf("the %s channel needs a metrics registerer", channel)
 	}
@@ -42,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer, prefix, channel string, reasons []str
 			return nil, fmt.Errorf("while registering %s metrics: %w", channel, err)
 		}
 	}
-	for _, r := range reasons {
+	for _, r := range append(append([]string(nil), CommonReasons...), extraReasons...) {
 		m.Rejected.WithLabelValues(r)
 	}
 	return m, nil

@@ -23,7 +23,8 @@ const (
 	ReasonInternal         = "internal"
 )
 
-// CommonReasons are the reasons every push channel can produce.
+// CommonReasons are the reasons every push channel can produce; NewMetrics
+// registers them for every channel.
 var CommonReasons = []string{
 	ReasonMethod, ReasonTooLarge, ReasonMissingSignature, ReasonBadSignature, ReasonStaleTimestamp,
 	ReasonReplay, ReasonReplayCacheFull, ReasonMalformed, ReasonSpoolFull, ReasonInternal,

@@ -56,7 +56,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	case p.ExternalID == "":
 		return nil, errors.New("the LINE channel needs externalID, the bot's user id (the webhook destination)")
 	}
-	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, append([]string{inbound.ReasonWrongReceiver}, inbound.CommonReasons...))
+	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, inbound.ReasonWrongReceiver)
 	if err != nil {
 		return nil, err
 	}

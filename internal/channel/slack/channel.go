@@ -60,7 +60,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	case p.ExternalID == "":
 		return nil, errors.New("the Slack channel needs externalID, the workspace's team id")
 	}
-	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, append([]string{inbound.ReasonWrongReceiver}, inbound.CommonReasons...))
+	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, inbound.ReasonWrongReceiver)
 	if err != nil {
 		return nil, err
 	}

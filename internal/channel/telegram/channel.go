@@ -84,7 +84,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, inbound.CommonReasons)
+	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}

@@ -56,7 +56,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := inbound.NewMetrics(p.Registerer, "vigil_connector_webhook", ChannelName, inbound.CommonReasons)
+	m, err := inbound.NewMetrics(p.Registerer, "vigil_connector_webhook", ChannelName)
 	if err != nil {
 		return nil, err
 	}

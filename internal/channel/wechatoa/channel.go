@@ -52,9 +52,8 @@ const (
 	ReasonPlaintextMismatch = "plaintext_mismatch"
 )
 
-// Reasons lists every rejection reason the channel counts.
-var Reasons = append(append([]string(nil), inbound.CommonReasons...),
-	inbound.ReasonDecrypt, inbound.ReasonWrongReceiver, ReasonModeMismatch, ReasonPlaintextMismatch)
+// Reasons are the rejection reasons the channel counts beside inbound.CommonReasons.
+var Reasons = []string{inbound.ReasonDecrypt, inbound.ReasonWrongReceiver, ReasonModeMismatch, ReasonPlaintextMismatch}
 
 // Mode is the account's message encryption mode (明文, 兼容, 安全).
 type Mode = v1alpha1.WeChatMessageMode
@@ -128,7 +127,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	// so the replay entries must live that long.
 	c.replay = inbound.NewReplayCache(2*c.window, replaySize)
 	c.seen = inbound.NewSeenCache(seenSize)
-	if c.metrics, err = inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, Reasons); err != nil {
+	if c.metrics, err = inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName, Reasons...); err != nil {
 		return nil, fmt.Errorf("wechat official account: %w", err)
 	}
 	return c, nil

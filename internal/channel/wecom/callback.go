@@ -33,10 +33,10 @@ const (
 // customer-service secret is configured to sync them.
 const ReasonKfNotConfigured = "kf_not_configured"
 
-// Reasons are the rejected_total reasons a callback handler can produce;
-// pass them to inbound.NewMetrics so every series starts at zero.
-var Reasons = append(append([]string(nil), inbound.CommonReasons...),
-	inbound.ReasonDecrypt, inbound.ReasonWrongReceiver, ReasonKfNotConfigured)
+// Reasons are the rejected_total reasons a callback handler adds to
+// inbound.CommonReasons; pass them to inbound.NewMetrics so every series
+// starts at zero.
+var Reasons = []string{inbound.ReasonDecrypt, inbound.ReasonWrongReceiver, ReasonKfNotConfigured}
 
 // replyOK is the body that tells WeCom a callback was taken.
 const replyOK = "success"

@@ -80,7 +80,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 	if _, err := wxcrypt.New(token, aesKey, p.ExternalID); err != nil {
 		return nil, fmt.Errorf("wecom callback: credential %q: %w", cc.KeyEncodingAESKey, err)
 	}
-	m, err := inbound.NewMetrics(p.Registerer, MetricsPrefix, "wecom", Reasons)
+	m, err := inbound.NewMetrics(p.Registerer, MetricsPrefix, "wecom", Reasons...)
 	if err != nil {
 		return nil, err
 	}

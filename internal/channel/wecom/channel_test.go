@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vigil-operator/vigil/internal/channel/inbound"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
@@ -40,8 +41,8 @@ func TestChannelServesTheOfficialVector(t *testing.T) {
 	if rec.Code != 200 || len(sink.Records()) != 1 || sink.Records()[0].Channel != ChannelName {
 		t.Fatalf("status %d, %d records", rec.Code, len(sink.Records()))
 	}
-	if n, _ := testutil.GatherAndCount(reg, MetricsPrefix+"_rejected_total"); n != len(Reasons) {
-		t.Fatalf("%d rejected_total series, want every reason (%d) from the start", n, len(Reasons))
+	if n, _ := testutil.GatherAndCount(reg, MetricsPrefix+"_rejected_total"); n != len(inbound.CommonReasons)+len(Reasons) {
+		t.Fatalf("%d rejected_total series, want every reason (%d) from the start", n, len(inbound.CommonReasons)+len(Reasons))
 	}
 
 	// Without corpSecret a kf event becomes a gap record and is counted,

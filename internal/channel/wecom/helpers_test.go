@@ -30,7 +30,7 @@ type harness struct {
 
 func newHarness(t testing.TB, set vectorSet, edit func(*CallbackConfig)) *harness {
 	t.Helper()
-	m, err := inbound.NewMetrics(prometheus.NewRegistry(), MetricsPrefix, "wecom", Reasons)
+	m, err := inbound.NewMetrics(prometheus.NewRegistry(), MetricsPrefix, "wecom", Reasons...)
 	if err != nil {
 		t.Fatal(err)
 	}

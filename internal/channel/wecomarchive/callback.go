@@ -31,7 +31,7 @@ func (c *Channel) buildWebhook(sink connector.Sink) http.Handler {
 			inbound.WriteText(w, http.StatusNotFound, "archive callback not configured")
 		})
 	}
-	m, err := inbound.NewMetrics(c.params.Registerer, callbackMetricPrefix, ChannelName, wecom.Reasons)
+	m, err := inbound.NewMetrics(c.params.Registerer, callbackMetricPrefix, ChannelName, wecom.Reasons...)
 	if err == nil {
 		var h *wecom.CallbackHandler
 		h, err = wecom.NewCallbackHandler(wecom.CallbackConfig{

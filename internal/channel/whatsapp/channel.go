@@ -68,7 +68,7 @@ func New(p connector.ChannelParams) (*Channel, error) {
 		return nil, errors.New("the WhatsApp channel needs externalID, the business phone number id")
 	}
 	m, err := inbound.NewMetrics(p.Registerer, metricsPrefix, ChannelName,
-		append([]string{inbound.ReasonWrongReceiver, ReasonBadVerifyToken}, inbound.CommonReasons...))
+		inbound.ReasonWrongReceiver, ReasonBadVerifyToken)
 	if err != nil {
 		return nil, err
 	}
