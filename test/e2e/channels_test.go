@@ -221,16 +221,9 @@ func sendWhatsApp(t *testing.T, base string) int64 {
 		`"messages":[{"from":"16505551234","id":"wamid.E2E0001","timestamp":"%d","type":"text","text":{"body":"%s"}},`+
 		`{"from":"16505551234","id":"wamid.E2E0002","timestamp":"%d","type":"text","text":{"body":"Does it come in another color?"}}]},"field":"messages"}]}]}`,
 		waPhoneID, now, insiderText, now))
-	send := func(secret string) (int, string) {
-		req := mustRequest(t, http.MethodPost, base+"/whatsapp", body)
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(hmacSHA256([]byte(secret), body)))
-		req.Header.Set("Content-Type", "application/json")
-		return do(t, req)
-	}
-	code, resp := send("not-the-app-secret")
-	expect(t, "forged signature", code, http.StatusUnauthorized, resp)
-	code, resp = send(waAppSecret)
-	expect(t, "signed notification", code, http.StatusOK, resp)
+	forgedThenSigned(t, base+"/whatsapp", body, "not-the-app-secret", waAppSecret, func(secret string) map[string]string {
+		return map[string]string{"X-Hub-Signature-256": "sha256=" + hex.EncodeToString(hmacSHA256([]byte(secret), body))}
+	})
 	return 2
 }
 
@@ -239,33 +232,19 @@ func sendSlack(t *testing.T, base string) int64 {
 	body := []byte(fmt.Sprintf(`{"token":"x","team_id":"%s","api_app_id":"A0E2E","type":"event_callback","event_id":"Ev0E2E0001","event_time":%s,`+
 		`"event":{"type":"message","channel":"C0E2E","user":"U2CERLKJA","text":"%s","ts":"%s.000100","team":"%s","channel_type":"channel"}}`,
 		slackTeam, ts, insiderText, ts, slackTeam))
-	send := func(secret string) (int, string) {
-		req := mustRequest(t, http.MethodPost, base+"/slack/events", body)
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(hmacSHA256([]byte(secret), []byte("v0:"+ts+":"+string(body)))))
-		req.Header.Set("Content-Type", "application/json")
-		return do(t, req)
-	}
-	code, resp := send("wrong-signing-secret")
-	expect(t, "forged signature", code, http.StatusUnauthorized, resp)
-	code, resp = send(slackSecret)
-	expect(t, "signed event", code, http.StatusOK, resp)
+	forgedThenSigned(t, base+"/slack/events", body, "wrong-signing-secret", slackSecret, func(secret string) map[string]string {
+		return map[string]string{"X-Slack-Request-Timestamp": ts,
+			"X-Slack-Signature": "v0=" + hex.EncodeToString(hmacSHA256([]byte(secret), []byte("v0:"+ts+":"+string(body))))}
+	})
 	return 1
 }
 
 func sendTelegram(t *testing.T, base string) int64 {
 	body := []byte(fmt.Sprintf(`{"update_id":910000001,"message":{"message_id":42,"from":{"id":123456789,"is_bot":false,"first_name":"Chen"},`+
 		`"chat":{"id":-1001234567890,"title":"Desk","type":"supergroup"},"date":%d,"text":"%s"}}`, time.Now().Unix(), insiderText))
-	send := func(token string) (int, string) {
-		req := mustRequest(t, http.MethodPost, base+"/telegram", body)
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", token)
-		req.Header.Set("Content-Type", "application/json")
-		return do(t, req)
-	}
-	code, resp := send("wrong-token")
-	expect(t, "wrong secret token", code, http.StatusUnauthorized, resp)
-	code, resp = send(tgSecretToken)
-	expect(t, "update", code, http.StatusOK, resp)
+	forgedThenSigned(t, base+"/telegram", body, "wrong-token", tgSecretToken, func(token string) map[string]string {
+		return map[string]string{"X-Telegram-Bot-Api-Secret-Token": token}
+	})
 	return 1
 }
 
@@ -275,17 +254,29 @@ func sendLINE(t *testing.T, base string) int64 {
 		`"source":{"type":"user","userId":"U4af4980629e2e0000000000000000001"},"webhookEventId":"01HE2E0000000000000000001",`+
 		`"deliveryContext":{"isRedelivery":false},"replyToken":"b60d432864f44d079f6d8efe86cf404b",`+
 		`"message":{"id":"444573844083572737","type":"text","quoteToken":"q3Plxr4AgKd","text":"%s"}}]}`, lineBotID, ms, insiderText))
+	forgedThenSigned(t, base+"/line", body, "wrong-channel-secret", lineSecret, func(secret string) map[string]string {
+		return map[string]string{"X-Line-Signature": base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body))}
+	})
+	return 1
+}
+
+// forgedThenSigned posts a JSON body twice: with the headers a wrong secret
+// makes, which must be refused with 401, then with the account's secret,
+// which must be accepted with 200.
+func forgedThenSigned(t *testing.T, url string, body []byte, wrong, right string, headers func(secret string) map[string]string) {
+	t.Helper()
 	send := func(secret string) (int, string) {
-		req := mustRequest(t, http.MethodPost, base+"/line", body)
-		req.Header.Set("X-Line-Signature", base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body)))
+		req := mustRequest(t, http.MethodPost, url, body)
 		req.Header.Set("Content-Type", "application/json")
+		for k, v := range headers(secret) {
+			req.Header.Set(k, v)
+		}
 		return do(t, req)
 	}
-	code, resp := send("wrong-channel-secret")
-	expect(t, "forged signature", code, http.StatusUnauthorized, resp)
-	code, resp = send(lineSecret)
-	expect(t, "signed events", code, http.StatusOK, resp)
-	return 1
+	code, resp := send(wrong)
+	expect(t, "forged request", code, http.StatusUnauthorized, resp)
+	code, resp = send(right)
+	expect(t, "signed request", code, http.StatusOK, resp)
 }
 
 func mustRequest(t *testing.T, method, u string, body []byte) *http.Request {

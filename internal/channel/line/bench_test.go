@@ -1,18 +1,14 @@
 package line
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/channel/inbound"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
@@ -28,21 +24,6 @@ func benchBody() []byte {
 			"01H810YECXQQZ37VAXPF6H9E6T", "01H810YECXQQZ37VAXPF6H9E"+strconv.Itoa(10+i)).Replace(textEvent)
 	}
 	return []byte(webhook(events...))
-}
-
-// memorySink stamps and validates like the connector's sink, then drops the
-// records: capture without the spool's encoding and fsync.
-type memorySink struct{}
-
-func (memorySink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("bench record: %w", err)
-		}
-	}
-	return nil
 }
 
 // benchCapture posts the same signed webhook b.N times through the
@@ -80,5 +61,5 @@ func BenchmarkCaptureLINE(b *testing.B) {
 // BenchmarkCaptureLINEMemory is the baseline: the same path into a sink
 // that keeps nothing, so the difference is the spool's cost.
 func BenchmarkCaptureLINEMemory(b *testing.B) {
-	benchCapture(b, memorySink{})
+	benchCapture(b, connectortest.DiscardSink{})
 }

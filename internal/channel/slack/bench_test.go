@@ -2,7 +2,6 @@ package slack
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/channel/inbound"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
@@ -29,21 +27,6 @@ func benchBodies() [][]byte {
 		bodies[i] = []byte(callback("Ev"+strconv.Itoa(i), messageEvent(ts, "Can you confirm the order for 500 shares at 12.40? <@U0G9QF9C6>")))
 	}
 	return bodies
-}
-
-// memorySink stamps and validates like the connector's sink, then drops the
-// records: capture without the spool's encoding and fsync.
-type memorySink struct{}
-
-func (memorySink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("bench record: %w", err)
-		}
-	}
-	return nil
 }
 
 // benchCapture delivers benchEvents signed events per iteration through the
@@ -90,5 +73,5 @@ func BenchmarkCaptureSlack(b *testing.B) {
 // BenchmarkCaptureSlackMemory is the baseline: the same path into a sink
 // that keeps nothing, so the difference is the spool's cost.
 func BenchmarkCaptureSlackMemory(b *testing.B) {
-	benchCapture(b, memorySink{})
+	benchCapture(b, connectortest.DiscardSink{})
 }

@@ -2,33 +2,15 @@ package telegram
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
 )
-
-// discardSink stamps and validates like the real sink and keeps nothing:
-// the baseline without storage.
-type discardSink struct{}
-
-func (discardSink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 func runCapture(b *testing.B, sink connector.Sink) {
 	// A business text message: the richest common path (direction rule).
@@ -58,5 +40,5 @@ func BenchmarkCaptureTelegram(b *testing.B) {
 // BenchmarkCaptureTelegramInMemory is the same pipeline into a sink that
 // only stamps and validates: the CPU cost without the fsync.
 func BenchmarkCaptureTelegramInMemory(b *testing.B) {
-	runCapture(b, discardSink{})
+	runCapture(b, connectortest.DiscardSink{})
 }

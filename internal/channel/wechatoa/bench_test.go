@@ -2,14 +2,11 @@ package wechatoa
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
 )
@@ -36,21 +33,6 @@ func benchPushes(b *testing.B) []benchPush {
 		out[i] = benchPush{q.Encode(), body}
 	}
 	return out
-}
-
-// discardSink stamps and validates like the real sink and keeps nothing:
-// the baseline without storage.
-type discardSink struct{}
-
-func (discardSink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func runCapture(b *testing.B, sink func(testing.TB) connector.Sink) {
@@ -85,5 +67,5 @@ func BenchmarkCaptureWeChatOA(b *testing.B) {
 // BenchmarkCaptureWeChatOAInMemory is the same pipeline into a sink that
 // only stamps and validates: the CPU cost without the fsync.
 func BenchmarkCaptureWeChatOAInMemory(b *testing.B) {
-	runCapture(b, func(testing.TB) connector.Sink { return discardSink{} })
+	runCapture(b, func(testing.TB) connector.Sink { return connectortest.DiscardSink{} })
 }

@@ -84,7 +84,7 @@ func BenchmarkCaptureWeComCallback(b *testing.B) {
 // BenchmarkCaptureWeComCallbackMemorySink is the same path into an
 // in-memory sink: the handler's own cost, without the fsync.
 func BenchmarkCaptureWeComCallbackMemorySink(b *testing.B) {
-	benchCapture(b, &connectortest.Sink{})
+	benchCapture(b, connectortest.DiscardSink{})
 }
 
 // BenchmarkWeComVerifyDecrypt is the floor: signature check and AES

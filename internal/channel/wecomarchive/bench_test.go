@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/channel/wecomarchive"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
@@ -57,7 +56,7 @@ func BenchmarkCaptureWeComArchive(b *testing.B) {
 // BenchmarkCaptureWeComArchiveMemory is the baseline: the same pipeline
 // into a sink that stamps and validates but keeps nothing.
 func BenchmarkCaptureWeComArchiveMemory(b *testing.B) {
-	benchPull(b, func(*testing.B) connector.Sink { return discardSink{} })
+	benchPull(b, func(*testing.B) connector.Sink { return connectortest.DiscardSink{} })
 }
 
 // BenchmarkUnwrapRandomKey is the RSA step alone, the pipeline's floor.
@@ -78,17 +77,4 @@ func BenchmarkUnwrapRandomKey(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-}
-
-type discardSink struct{}
-
-func (discardSink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now().UTC()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,18 +1,14 @@
 package whatsapp
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigil-operator/vigil/internal/capture"
 	"github.com/vigil-operator/vigil/internal/channel/inbound"
 	"github.com/vigil-operator/vigil/internal/connector"
 	"github.com/vigil-operator/vigil/internal/connector/connectortest"
@@ -27,21 +23,6 @@ func benchBody() []byte {
 		msgs[i] = textMessage("wamid.bench"+strconv.Itoa(i), "Can you confirm the order for 500 shares at 12.40? 請確認")
 	}
 	return []byte(notification(msgs...))
-}
-
-// memorySink stamps and validates like the connector's sink, then drops the
-// records: capture without the spool's encoding and fsync.
-type memorySink struct{}
-
-func (memorySink) Capture(_ context.Context, recs []*capture.Record) error {
-	now := time.Now()
-	for _, r := range recs {
-		connector.Stamp(r, now, "bench/account", "bench")
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("bench record: %w", err)
-		}
-	}
-	return nil
 }
 
 // benchCapture posts the same signed notification b.N times through the
@@ -79,5 +60,5 @@ func BenchmarkCaptureWhatsApp(b *testing.B) {
 // BenchmarkCaptureWhatsAppMemory is the baseline: the same path into a sink
 // that keeps nothing, so the difference is the spool's cost.
 func BenchmarkCaptureWhatsAppMemory(b *testing.B) {
-	benchCapture(b, memorySink{})
+	benchCapture(b, connectortest.DiscardSink{})
 }

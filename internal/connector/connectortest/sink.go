@@ -55,3 +55,22 @@ func (s *Sink) SetErr(err error) {
 	defer s.mu.Unlock()
 	s.Err = err
 }
+
+// DiscardSink stamps and validates like the connector's sink and keeps
+// nothing: the baseline beside a benchmark into SpoolSink, so the
+// difference between the two is the spool's encoding and fsync.
+type DiscardSink struct{}
+
+var _ connector.Sink = DiscardSink{}
+
+// Capture stamps and validates the batch, then drops it.
+func (DiscardSink) Capture(_ context.Context, recs []*capture.Record) error {
+	now := time.Now().UTC()
+	for i, r := range recs {
+		connector.Stamp(r, now, "bench/account", "bench")
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+	}
+	return nil
+}
