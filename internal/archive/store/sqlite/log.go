@@ -242,12 +242,17 @@ func (seq *sequencer) publish() {
 // and stores the signed note. Writer only.
 func (s *Store) checkpoint(ctx context.Context) error {
 	seq := &s.seq
+	// Only the writer appends, so the size read here stays put until the
+	// checkpoint is stored; the root is computed only when there is news.
 	seq.mu.RLock()
-	size, root := seq.tree.Size(), seq.tree.Root()
+	size := seq.tree.Size()
 	seq.mu.RUnlock()
 	if size == seq.checkpointSize {
 		return nil
 	}
+	seq.mu.RLock()
+	root := seq.tree.Root()
+	seq.mu.RUnlock()
 	note, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: seq.origin, Size: size, Root: root}, seq.signer)
 	if err != nil {
 		return err
