@@ -6,7 +6,7 @@ import (
 
 // LegalHoldSpec says which records are frozen against purge. A record is held
 // when it belongs to a listed or selected account or a listed custodian, was
-// sent inside the time range (when given), and contains the query (when given).
+// sent inside the time range (when given), and matches the query (when given).
 // +kubebuilder:validation:XValidation:rule="has(self.accountSelector) || (has(self.accounts) && size(self.accounts) > 0) || (has(self.custodians) && size(self.custodians) > 0)",message="a hold needs a scope: set accountSelector, accounts or custodians"
 // +kubebuilder:validation:XValidation:rule="!has(self.from) || !has(self.to) || timestamp(self.from) <= timestamp(self.to)",message="from must not be after to",fieldPath=".from"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.accountSelector) || (has(self.accountSelector) && self.accountSelector == oldSelf.accountSelector)",message="accountSelector of a hold cannot change: create a new LegalHold, then delete this one to release it"
@@ -45,7 +45,10 @@ type LegalHoldSpec struct {
 	// to is the end of the time range held (inclusive).
 	// +optional
 	To *metav1.Time `json:"to,omitempty"`
-	// query holds only records whose text contains it.
+	// query holds only records that match it, in the archive's search syntax
+	// (docs/search.md: words, Chinese in any script, "phrases", -exclusions,
+	// OR). The hold errs on the side of holding: a phrase also holds records
+	// with its words in another order.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Query string `json:"query,omitempty"`

@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/vigil-operator/vigil/internal/archive/api"
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
@@ -42,6 +43,9 @@ type archiveOptions struct {
 	logFormat        string
 	logOrigin        string
 	logSigningKey    string
+	kekFile          string
+	kekID            string
+	previousKEKs     []string
 }
 
 func newArchiveCommand() *cobra.Command {
@@ -79,6 +83,11 @@ func newArchiveCommand() *cobra.Command {
 	f.StringVar(&o.logOrigin, "log-origin", sqlite.DefaultLogOrigin, "origin line of the tamper-evident log's checkpoints; give each archive its own")
 	f.StringVar(&o.logSigningKey, "log-signing-key-file", "",
 		"file with the checkpoint signing key (a note key \"PRIVATE+KEY+<origin>+...\", from a Secret); empty generates one in the data directory")
+	f.StringVar(&o.kekFile, "kek-file", "",
+		"file with the key-encryption key that wraps the records' data keys (32 random bytes, raw or base64, from a Secret); empty generates one in the data directory")
+	f.StringVar(&o.kekID, "kek-id", "kek-1", "name of the key in --kek-file; recorded beside every data key it wraps, so change it when the key changes")
+	f.StringSliceVar(&o.previousKEKs, "previous-kek", nil,
+		"id=file of an earlier key-encryption key, kept only to unwrap data keys it wrapped until they are rewrapped (repeatable)")
 	return cmd
 }
 
@@ -109,7 +118,11 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store"), LogOrigin: o.logOrigin, LogSigner: signer})
+	ring, err := loadKeyRing(o.kekFile, o.kekID, o.previousKEKs)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store"), LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
 	if err != nil {
 		return err
 	}
@@ -153,6 +166,34 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	}
 	log.Info("Archive stopped")
 	return nil
+}
+
+// loadKeyRing reads the key-encryption keys; no --kek-file leaves the store
+// to use (or generate) the one in its data directory.
+func loadKeyRing(path, id string, previous []string) (*keys.KeyRing, error) {
+	if path == "" {
+		if len(previous) > 0 {
+			return nil, errors.New("--previous-kek needs --kek-file: the current key must be given to rotate away from an earlier one")
+		}
+		return nil, nil
+	}
+	current, err := keys.LoadLocalKEK(id, path)
+	if err != nil {
+		return nil, fmt.Errorf("while reading --kek-file: %w", err)
+	}
+	var older []keys.KEK
+	for _, p := range previous {
+		pid, ppath, ok := strings.Cut(p, "=")
+		if !ok || pid == "" || ppath == "" {
+			return nil, fmt.Errorf("--previous-kek %q must be id=file", p)
+		}
+		kek, err := keys.LoadLocalKEK(pid, ppath)
+		if err != nil {
+			return nil, fmt.Errorf("while reading --previous-kek %s: %w", pid, err)
+		}
+		older = append(older, kek)
+	}
+	return keys.NewKeyRing(current, older...)
 }
 
 // loadLogSigner reads the checkpoint signing key; "" leaves the store to

@@ -29,7 +29,7 @@ func (s *MemoryStore) CreateIfAbsent(ctx context.Context, dek WrappedDEK) (Wrapp
 	if err := ctx.Err(); err != nil {
 		return WrappedDEK{}, false, err
 	}
-	if err := validateNewDEK(dek); err != nil {
+	if err := ValidateNewDEK(dek); err != nil {
 		return WrappedDEK{}, false, err
 	}
 	s.mu.Lock()
@@ -46,8 +46,8 @@ func (s *MemoryStore) CreateIfAbsent(ctx context.Context, dek WrappedDEK) (Wrapp
 	return clone(dek), true, nil
 }
 
-// validateNewDEK is what every backend should check before inserting.
-func validateNewDEK(dek WrappedDEK) error {
+// ValidateNewDEK is what every backend checks before inserting a DEK.
+func ValidateNewDEK(dek WrappedDEK) error {
 	switch {
 	case !strings.HasPrefix(dek.ID, dekIDPrefix):
 		return fmt.Errorf("%w: DEK id %q lacks the %q prefix", ErrInvalid, truncate(dek.ID), dekIDPrefix)

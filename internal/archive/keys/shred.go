@@ -55,6 +55,11 @@ func (m *Manager) Destroy(ctx context.Context, scope Scope) (Destruction, error)
 	if err != nil {
 		return Destruction{}, fmt.Errorf("while destroying DEK %s of %s: %w", stored.ID, scope, err)
 	}
+	return DestructionOf(tomb), nil
+}
+
+// DestructionOf describes a tombstone as a purge certificate lists it.
+func DestructionOf(tomb WrappedDEK) Destruction {
 	return Destruction{
 		KeyID:         tomb.ID,
 		Tenant:        tomb.Scope.Tenant,
@@ -64,5 +69,22 @@ func (m *Manager) Destroy(ctx context.Context, scope Scope) (Destruction, error)
 		CreatedAt:     tomb.CreatedAt,
 		DestroyedAt:   tomb.DestroyedAt,
 		WrappedSHA256: hex.EncodeToString(tomb.WrappedSHA256[:]),
-	}, nil
+	}
+}
+
+// Forget drops the scope's cached DEK and waits for running Seal and Open
+// calls on it. A backend that erases wrapped keys in its own transaction
+// (the SQLite and PostgreSQL archives destroy a bucket's key in the purge
+// transaction that deletes its last record) calls it after the commit, so no
+// cached copy outlives the stored one.
+func (m *Manager) Forget(ctx context.Context, scope Scope) error {
+	unlock, err := m.locks.lock(ctx, scope)
+	if err != nil {
+		return fmt.Errorf("while waiting to forget the DEK of %s: %w", scope, err)
+	}
+	defer unlock()
+	if k := m.cache.removeScope(scope); k != nil {
+		k.retire()
+	}
+	return nil
 }

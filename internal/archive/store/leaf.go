@@ -36,6 +36,16 @@ type Leaf struct {
 	DedupKey       string `json:"dedupKey,omitempty"`
 	RecordSHA256   string `json:"recordSHA256,omitempty"`
 	FindingsSHA256 string `json:"findingsSHA256,omitempty"`
+	// SentAt (unix nanoseconds) is what purges select on: committing to it
+	// lets an auditor check, after a purge removed the record, that it had
+	// left retention under the purge's cutoff.
+	SentAt int64 `json:"sentAt,omitempty"`
+	// KeyID is the data key the record is sealed under, and the SHA-256 of
+	// the ciphertexts as stored: a verifier without the key still finds any
+	// change to the stored bytes, and a destroyed key's records are known.
+	KeyID                string `json:"keyID,omitempty"`
+	SealedSHA256         string `json:"sealedSHA256,omitempty"`
+	SealedFindingsSHA256 string `json:"sealedFindingsSHA256,omitempty"`
 	// Audit leaves. The detail (a search query, say) is committed to by
 	// hash only: it may itself be sensitive.
 	Actor        string `json:"actor,omitempty"`
@@ -51,6 +61,18 @@ func RecordLeaf(at time.Time, account AccountKey, recordID, dedupKey string, rec
 		RecordID: recordID, DedupKey: dedupKey, RecordSHA256: sha256Hex(recordBytes)}
 	if len(findingsBytes) > 0 {
 		l.FindingsSHA256 = sha256Hex(findingsBytes)
+	}
+	return l
+}
+
+// Sealed adds to a record leaf the send time and the encrypted form in
+// which the record is stored.
+func (l Leaf) Sealed(sentAt time.Time, keyID string, sealedRecord, sealedFindings []byte) Leaf {
+	l.SentAt = sentAt.UTC().UnixNano()
+	l.KeyID = keyID
+	l.SealedSHA256 = sha256Hex(sealedRecord)
+	if len(sealedFindings) > 0 {
+		l.SealedFindingsSHA256 = sha256Hex(sealedFindings)
 	}
 	return l
 }
@@ -90,6 +112,13 @@ type Log interface {
 	InclusionProof(ctx context.Context, index, size uint64) ([]tlog.Hash, error)
 	// ConsistencyProof proves the tree of size2 extends the tree of size1.
 	ConsistencyProof(ctx context.Context, size1, size2 uint64) ([]tlog.Hash, error)
+	// TreeHashes reads the perfect-subtree hashes of the tree of the given
+	// size (at most the log's size), from which C2SP tlog-tiles hash tiles
+	// are cut. The function refuses any subtree not complete within size,
+	// so a tile built from it cannot carry a hash beyond the checkpoint it
+	// is served for. It stays valid as the log grows: the tree is
+	// append-only, so those hashes never change.
+	TreeHashes(ctx context.Context, size uint64) (tlog.HashAtFunc, error)
 	// RecordLeafIndex is the index of a record's leaf.
 	RecordLeafIndex(ctx context.Context, recordID string) (uint64, error)
 	// Origin is the first line of every checkpoint.

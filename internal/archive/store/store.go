@@ -110,9 +110,11 @@ func (r *PurgeRequest) Validate() error {
 // PurgeReport is what a purge did. The certificate is the archive's record of
 // it: the request, the counts and a digest of the purged record ids.
 type PurgeReport struct {
-	Purged            int64     `json:"purged"`
-	HeldBack          int64     `json:"heldBack"`
-	Eligible          int64     `json:"eligible"`
+	Purged   int64 `json:"purged"`
+	HeldBack int64 `json:"heldBack"`
+	Eligible int64 `json:"eligible"`
+	// KeysDestroyed counts the data keys crypto-shredded by the purge.
+	KeysDestroyed     int       `json:"keysDestroyed,omitempty"`
 	DryRun            bool      `json:"dryRun,omitempty"`
 	CertificateID     string    `json:"certificateID"`
 	CertificateSHA256 string    `json:"certificateSHA256"`
@@ -208,6 +210,9 @@ const (
 	AuditPurge       = "purge"
 	AuditHoldPut     = "hold.put"
 	AuditHoldRelease = "hold.release"
+	// AuditKeyDestroyed is the crypto-shred of a data key by a purge; the
+	// subject is the key id and the detail its keys.Destruction.
+	AuditKeyDestroyed = "key.destroyed"
 	// AuditRead is a person's read of archived content (a listing or search).
 	AuditRead = "records.read"
 )

@@ -18,12 +18,13 @@ import (
 
 // Schema versions (PRAGMA user_version) of internal/archive/store/sqlite
 // this verifier understands: 2 added the log, 3 the search index, 4 changed
-// statistics only (nothing this verifier checks). A newer
+// statistics only (nothing this verifier checks), 5 encryption at rest (data
+// keys, sealed records, holds matched on the index). A newer
 // schema may store things this code does not know to check, so it refuses
 // rather than report a clean bill of health it cannot back.
 const (
 	minSchemaVersion   = 2
-	knownSchemaVersion = 4
+	knownSchemaVersion = 5
 )
 
 // DataDirOptions say what to verify in a data folder.
@@ -85,7 +86,7 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 			r.note("the log extends the previous checkpoint (size %d)", cp.Size)
 		}
 	}
-	present, err := checkRecords(ctx, tx, r, log, recordLeaves)
+	present, perKey, err := checkRecords(ctx, tx, r, log, recordLeaves)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +98,9 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 		return nil, err
 	}
 	checkMissingRecords(r, log, recordLeaves, present, certs)
+	if err := checkDataKeys(ctx, tx, r, log, perKey, certs); err != nil {
+		return nil, err
+	}
 	r.note("search index not verified: records_fts is derived from the records' text and is not committed to by the log")
 	return r, nil
 }

@@ -31,7 +31,8 @@ func TestDataDirCleanArchiveVerifiesAndIsNotWritten(t *testing.T) {
 		t.Fatalf("a clean archive has problems: %v", r.Problems)
 	}
 	c := r.Counts
-	if c.Records != 3 || c.RecordLeaves != 4 || c.PurgedRecords != 1 || c.Checkpoints != 3 || c.PurgeCertificates != 1 ||
+	if c.Records != 3 || c.RecordLeaves != 5 || c.PurgedRecords != 2 || c.Checkpoints != 3 || c.PurgeCertificates != 2 ||
+		c.DataKeys != 4 || c.DestroyedKeys != 1 ||
 		c.AuditEvents != c.AuditLeaves || c.Leaves != c.RecordLeaves+c.AuditLeaves || r.Checkpoint == nil || r.Checkpoint.Size != c.Leaves {
 		t.Fatalf("counts %+v, checkpoint %+v", c, r.Checkpoint)
 	}
@@ -88,7 +89,17 @@ func TestDataDirCatchesTampering(t *testing.T) {
 		{name: "a record deleted without a purge", change: exec(`DELETE FROM records WHERE id = ?`, a.bobID), want: []Kind{KindRecordMissing},
 			mention: "record " + a.bobID + " is missing and no purge explains it"},
 		{name: "a held record deleted: the purge came before but held it", change: exec(`DELETE FROM records WHERE id = ?`, a.heldID),
-			want: []Kind{KindRecordMissing}, mention: "account for only 1 purged"},
+			want: []Kind{KindRecordMissing}, mention: "record " + a.heldID + " is missing and no purge explains it"},
+		{name: "a sealed record's sent_at edited", change: exec(`UPDATE records SET sent_at = sent_at - 1 WHERE id = ?`, a.bobID),
+			want: []Kind{KindRecord}, mention: "purges select on it"},
+		{name: "text in the clear beside a sealed record", change: exec(`UPDATE records SET text = 'x' WHERE id = ?`, a.bobID),
+			want: []Kind{KindRecord}, mention: "in the clear"},
+		{name: "a record moved to another key", change: exec(`UPDATE records SET key_id = (SELECT id FROM data_keys WHERE account = 'desk/carol') WHERE id = ?`, a.bobID),
+			want: []Kind{KindRecord, KindDataKey}, mention: "key_id"},
+		{name: "a destroyed key brought back", change: exec(`UPDATE data_keys SET destroyed_at = NULL, wrapped = x'00' WHERE account = 'desk/carol'`),
+			want: []Kind{KindDataKey}, mention: "live or not at all"},
+		{name: "a live key destroyed outside a purge", change: exec(`UPDATE data_keys SET destroyed_at = 1, wrapped = NULL WHERE account = 'desk/bob'`),
+			want: []Kind{KindDataKey}, mention: "can never be read"},
 		{name: "an audit event deleted", change: exec(`DELETE FROM audit_events WHERE action = 'records.read'`), want: []Kind{KindAudit}, mention: "deleted"},
 		{name: "an audit event's detail edited", change: exec(`UPDATE audit_events SET detail = 'q=lunch' WHERE action = 'records.read'`),
 			want: []Kind{KindAudit}, mention: "detail"},
@@ -97,7 +108,7 @@ func TestDataDirCatchesTampering(t *testing.T) {
 		{name: "a leaf deleted", change: exec(`DELETE FROM log_leaves WHERE idx = ?`, bobLeaf),
 			want: []Kind{KindLeafSequence, KindCheckpointRoot}, allowed: []Kind{KindRecord}, mention: "missing"},
 		{name: "a purge certificate's body changed", change: exec(`UPDATE purge_certificates SET body = CAST(replace(CAST(body AS TEXT), '"purged":1', '"purged":2') AS BLOB)`),
-			want: []Kind{KindPurgeCertificate}, mention: "altered"},
+			want: []Kind{KindPurgeCertificate}, allowed: []Kind{KindDataKey}, mention: "altered"},
 		{name: "a purge certificate forged with a matching sha256",
 			change: func(db *sql.DB) error {
 				var id string
@@ -111,7 +122,7 @@ func TestDataDirCatchesTampering(t *testing.T) {
 				return err
 			},
 			want: []Kind{KindPurgeCertificate}},
-		{name: "a purge certificate deleted", change: exec(`DELETE FROM purge_certificates`), want: []Kind{KindPurgeCertificate}, mention: "no stored certificate"},
+		{name: "a purge certificate deleted", change: exec(`DELETE FROM purge_certificates`), want: []Kind{KindPurgeCertificate}, allowed: []Kind{KindDataKey}, mention: "no stored certificate"},
 		{name: "a previous checkpoint of another history", change: func(*sql.DB) error { return nil }, prev: forkedPrevious,
 			want: []Kind{KindPreviousCheckpoint}, mention: "history was rewritten"},
 		{name: "a previous checkpoint not signed by the key", change: func(*sql.DB) error { return nil }, prev: []byte("vigil.dev/archive\n1\nAAAA\n"),

@@ -22,11 +22,13 @@ import (
 const (
 	alice store.AccountKey = "desk/alice"
 	bob   store.AccountKey = "desk/bob"
+	carol store.AccountKey = "desk/carol"
 )
 
 // archive is a real archive built through the sqlite store, with every kind
 // of leaf: records with and without findings, a read, a hold placed and
-// released, a purge that a hold partly held back, and two checkpoints.
+// released, a purge that a hold partly held back, a purge that emptied a
+// month and so destroyed its data key, and two checkpoints.
 type archive struct {
 	dir string
 	// earlyNote is a checkpoint taken before the purge, as an auditor
@@ -35,6 +37,8 @@ type archive struct {
 	// purgedID was purged; heldID was held back from the purge; bobID
 	// was never eligible.
 	purgedID, heldID, bobID string
+	// carolID was purged with its month, whose key was destroyed.
+	carolID string
 }
 
 // buildArchive writes the archive into a fresh folder.
@@ -51,6 +55,7 @@ func buildArchive(t *testing.T) archive {
 	held := storetest.Envelope("m-2", old.Add(time.Minute), "keep this one for the inquiry", 0)
 	recent := storetest.Envelope("m-3", time.Now().Add(-time.Hour), "lunch?", 1)
 	bobs := storetest.Envelope("m-4", old, "bob's message", 1)
+	carols := storetest.Envelope("m-5", old.AddDate(0, 2, 0), "carol's only message", 0)
 	mustDo(t, func() error {
 		_, err := st.Ingest(ctx, alice, "Alice", "connector", []capture.Envelope{purged, held})
 		return err
@@ -77,13 +82,25 @@ func buildArchive(t *testing.T) archive {
 		return err
 	})
 	mustDo(t, func() error { _, err := st.ReleaseHold(ctx, "desk/inquiry", "closed", "legal"); return err })
+	mustDo(t, func() error {
+		_, err := st.Ingest(ctx, carol, "Carol", "connector", []capture.Envelope{carols})
+		return err
+	})
+	mustDo(t, func() error {
+		rep, err := st.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{carol}, Cutoff: old.AddDate(1, 0, 0), MaxRecords: 100, Rule: "desk/seven-years", Actor: "operator"})
+		if err == nil && (rep.Purged != 1 || rep.KeysDestroyed != 1) {
+			t.Fatalf("purge = %+v, want one purged and its key destroyed", rep)
+		}
+		return err
+	})
 	if _, err := st.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return archive{dir: dir, earlyNote: early, purgedID: purged.Record.ID, heldID: held.Record.ID, bobID: bobs.Record.ID}
+	return archive{dir: dir, earlyNote: early, purgedID: purged.Record.ID, heldID: held.Record.ID, bobID: bobs.Record.ID,
+		carolID: carols.Record.ID}
 }
 
 func mustDo(t *testing.T, fn func() error) {

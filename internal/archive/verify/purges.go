@@ -5,8 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"time"
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 )
 
@@ -20,7 +24,16 @@ type purgeCertificate struct {
 	Purged          int64              `json:"purged"`
 	DryRun          bool               `json:"dryRun"`
 	PurgedIDsSHA256 string             `json:"purgedIDsSHA256"`
+	// PurgedRecords and DestroyedKeys are in certificates of schema 5 on.
+	PurgedRecords []string           `json:"purgedRecords"`
+	DestroyedKeys []keys.Destruction `json:"destroyedKeys"`
+
+	purged map[string]bool
 }
+
+// listsRecords says whether the certificate names the records it purged
+// (certificates from before schema 5 hold only their digest).
+func (c *purgeCertificate) listsRecords() bool { return c.PurgedRecords != nil || c.Purged == 0 }
 
 // purgeLeaf is a purge audit leaf and the certificate it logged, when one
 // is stored intact.
@@ -34,10 +47,12 @@ type purgeIndex struct {
 	leaves []purgeLeaf
 }
 
-// explains reports whether a purge logged after position pos could have
-// removed a record of account. A purge whose certificate is gone is given
-// the benefit of the doubt here: its missing certificate is its own problem.
-func (p *purgeIndex) explains(pos int, account string) bool {
+// explains reports whether a purge logged after position pos removed the
+// record with the given leaf, and reports a purge that did so although the
+// record was not eligible. A purge whose certificate is gone, or predates
+// the list of purged ids, is given the benefit of the doubt when it covers
+// the account: its own problems are reported on their own.
+func (p *purgeIndex) explains(r *Report, pos int, leaf store.Leaf) bool {
 	for _, l := range p.leaves {
 		if l.pos <= pos {
 			continue
@@ -45,9 +60,28 @@ func (p *purgeIndex) explains(pos int, account string) bool {
 		if l.cert == nil {
 			return true
 		}
-		if !l.cert.DryRun && slices.Contains(l.cert.Request.Accounts, store.AccountKey(account)) {
-			return true
+		if l.cert.DryRun {
+			continue
 		}
+		named := slices.Contains(l.cert.Request.Accounts, store.AccountKey(leaf.Account))
+		if !l.cert.listsRecords() {
+			if named {
+				return true
+			}
+			continue
+		}
+		if !l.cert.purged[leaf.RecordID] {
+			continue
+		}
+		where := "purge certificate " + l.cert.ID
+		if !named {
+			r.problem(KindPurgeEligibility, where, "purged record %s of account %s, which the purge did not name", leaf.RecordID, leaf.Account)
+		}
+		if leaf.SentAt != 0 && leaf.SentAt >= l.cert.Request.Cutoff.UnixNano() {
+			r.problem(KindPurgeEligibility, where, "purged record %s, sent %s, which had not left retention (cutoff %s)",
+				leaf.RecordID, time.Unix(0, leaf.SentAt).UTC().Format(time.RFC3339Nano), l.cert.Request.Cutoff.UTC().Format(time.RFC3339Nano))
+		}
+		return true
 	}
 	return false
 }
@@ -103,6 +137,7 @@ func checkPurgeCertificates(ctx context.Context, tx *sql.Tx, r *Report, log *log
 		if cert.ID != id || cert.Request.Rule != rule {
 			r.problem(KindPurgeCertificate, where, "the row (id %q, rule %q) does not match its body (id %q, rule %q)", id, rule, cert.ID, cert.Request.Rule)
 		}
+		checkPurgedList(r, where, &cert)
 		byHash[actual] = &stored{id: id, rule: rule, cert: &cert}
 		order = append(order, actual)
 	}
@@ -132,9 +167,31 @@ func checkPurgeCertificates(ctx context.Context, tx *sql.Tx, r *Report, log *log
 			r.problem(KindPurgeCertificate, "purge certificate "+s.id, "no purge audit leaf logged a certificate with hash %s (altered or forged)", h)
 		}
 	}
-	if len(index.leaves) > 0 {
-		r.note("purge certificates carry only a digest of the purged record ids, not the ids: which purge removed which record is not verified, " +
-			"only that a later purge covering the record's account exists and that the certificates' purged counts cover the missing records")
+	for _, l := range index.leaves {
+		if l.cert != nil && !l.cert.listsRecords() {
+			r.note("purge certificates written before schema 5 carry only a digest of the purged record ids: for those, which purge removed which record is not verified, " +
+				"only that a later purge covering the record's account exists and that the certificates' purged counts cover the missing records")
+			break
+		}
 	}
 	return index, nil
+}
+
+// checkPurgedList checks a certificate's list of purged ids against its
+// count and digest, and indexes it.
+func checkPurgedList(r *Report, where string, cert *purgeCertificate) {
+	if !cert.listsRecords() {
+		return
+	}
+	cert.purged = make(map[string]bool, len(cert.PurgedRecords))
+	for _, id := range cert.PurgedRecords {
+		cert.purged[id] = true
+	}
+	sorted := slices.Sorted(maps.Keys(cert.purged))
+	if got := sha256Hex([]byte(strings.Join(sorted, "\n"))); got != cert.PurgedIDsSHA256 && len(cert.PurgedRecords) > 0 {
+		r.problem(KindPurgeCertificate, where, "its list of purged ids hashes to %s but it records %s", got, cert.PurgedIDsSHA256)
+	}
+	if int64(len(cert.purged)) != cert.Purged || len(sorted) != len(cert.PurgedRecords) {
+		r.problem(KindPurgeCertificate, where, "it lists %d purged ids (%d distinct) but says %d records were purged", len(cert.PurgedRecords), len(sorted), cert.Purged)
+	}
 }

@@ -14,92 +14,133 @@ import (
 )
 
 // checkRecords checks each stored record against its newest record leaf:
-// the leaf commits to the exact stored bytes of the record and findings, so
-// any change to them, however small, shows. The columns the archive derives
-// from the record (text, sent_at, dedup_key, id) are checked against the
-// record bytes, because holds and purges select on them. It returns the ids
-// of the records present. Rows are streamed: content is never all in memory.
-func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int) (map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, account, dedup_key, sent_at, ingested_at, text, record, findings FROM records ORDER BY seq`)
+// the leaf commits to the exact stored bytes of the record and findings (for
+// a sealed record, to the ciphertexts as stored, so no key is needed to see
+// a change), so any change to them, however small, shows. The columns the
+// archive derives from the record (sent_at, dedup_key, id, key_id) are
+// checked against the leaf or the record, because holds and purges select on
+// them. It returns the ids of the records present and, per data key, how
+// many records remain under it. Rows are streamed: content is never all in
+// memory.
+func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int) (map[string]bool, map[string]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, account, dedup_key, sent_at, ingested_at, text, record, findings, key_id FROM records ORDER BY seq`)
 	if err != nil {
-		return nil, fmt.Errorf("while reading the records: %w", err)
+		return nil, nil, fmt.Errorf("while reading the records: %w", err)
 	}
 	defer rows.Close()
 	present := map[string]bool{}
+	perKey := map[string]int{}
+	plaintext := 0
 	for rows.Next() {
-		var id, account, dedupKey, text string
-		var sentAt, ingestedAt int64
-		var body, findings []byte
-		if err := rows.Scan(&id, &account, &dedupKey, &sentAt, &ingestedAt, &text, &body, &findings); err != nil {
-			return nil, fmt.Errorf("while reading the records: %w", err)
+		var row storedRow
+		if err := rows.Scan(&row.id, &row.account, &row.dedupKey, &row.sentAt, &row.ingestedAt, &row.text, &row.body, &row.findings, &row.keyID); err != nil {
+			return nil, nil, fmt.Errorf("while reading the records: %w", err)
 		}
 		r.Counts.Records++
-		present[id] = true
-		where := "record " + id
-		positions := recordLeaves[id]
+		present[row.id] = true
+		if row.keyID.Valid {
+			perKey[row.keyID.String]++
+		} else {
+			plaintext++
+		}
+		where := "record " + row.id
+		positions := recordLeaves[row.id]
 		if len(positions) == 0 {
-			r.problem(KindRecord, where, "stored in account %s but the log has no record leaf for it (inserted outside the archive)", account)
+			r.problem(KindRecord, where, "stored in account %s but the log has no record leaf for it (inserted outside the archive)", row.account)
 			continue
 		}
 		leaf := log.leaves[positions[len(positions)-1]]
-		for _, diff := range recordLeafDiffs(leaf.Leaf, account, dedupKey, ingestedAt, body, findings) {
+		for _, diff := range recordLeafDiffs(leaf.Leaf, row) {
 			r.problem(KindRecord, where, "%s (leaf %s)", diff, leaf.Where)
 		}
-		for _, diff := range derivedColumnDiffs(id, dedupKey, sentAt, text, body) {
-			r.problem(KindRecord, where, "%s", diff)
+		if !row.keyID.Valid {
+			for _, diff := range derivedColumnDiffs(row) {
+				r.problem(KindRecord, where, "%s", diff)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("while reading the records: %w", err)
+		return nil, nil, fmt.Errorf("while reading the records: %w", err)
 	}
-	return present, nil
+	if plaintext > 0 {
+		r.note("%d records are stored unencrypted (written before encryption at rest; the archive seals them when it next starts)", plaintext)
+	}
+	return present, perKey, nil
+}
+
+// storedRow is one row of records.
+type storedRow struct {
+	id, account, dedupKey, text string
+	sentAt, ingestedAt          int64
+	body, findings              []byte
+	keyID                       sql.NullString
 }
 
 // recordLeafDiffs lists how a records row differs from its leaf.
-func recordLeafDiffs(leaf store.Leaf, account, dedupKey string, ingestedAt int64, body, findings []byte) []string {
+func recordLeafDiffs(leaf store.Leaf, row storedRow) []string {
 	var diffs []string
-	if leaf.Account != account {
-		diffs = append(diffs, fmt.Sprintf("account is %q, the log says %q", account, leaf.Account))
+	if leaf.Account != row.account {
+		diffs = append(diffs, fmt.Sprintf("account is %q, the log says %q", row.account, leaf.Account))
 	}
-	if leaf.DedupKey != dedupKey {
-		diffs = append(diffs, fmt.Sprintf("dedup key is %q, the log says %q", dedupKey, leaf.DedupKey))
+	if leaf.DedupKey != row.dedupKey {
+		diffs = append(diffs, fmt.Sprintf("dedup key is %q, the log says %q", row.dedupKey, leaf.DedupKey))
 	}
-	if got := sha256Hex(body); got != leaf.RecordSHA256 {
-		diffs = append(diffs, fmt.Sprintf("the stored record bytes hash to %s, the log says %s: the record was altered", got, leaf.RecordSHA256))
+	if leaf.At != row.ingestedAt {
+		diffs = append(diffs, fmt.Sprintf("ingested_at is %d, the log says %d", row.ingestedAt, leaf.At))
+	}
+	if leaf.SentAt != 0 && leaf.SentAt != row.sentAt {
+		diffs = append(diffs, fmt.Sprintf("the sent_at column (%d) differs from the sent time the log commits to (%d): purges select on it", row.sentAt, leaf.SentAt))
+	}
+	recordWant, findingsWant := leaf.RecordSHA256, leaf.FindingsSHA256
+	what := "record"
+	if row.keyID.Valid {
+		if row.text != "" {
+			diffs = append(diffs, "the record is sealed but its text column holds text in the clear")
+		}
+		if leaf.SealedSHA256 == "" {
+			// Sealed after it was logged (stored before encryption at
+			// rest): the leaf commits to the plaintext, which only the
+			// key opens.
+			return diffs
+		}
+		if leaf.KeyID != row.keyID.String {
+			diffs = append(diffs, fmt.Sprintf("key_id is %q, the log says %q", row.keyID.String, leaf.KeyID))
+		}
+		recordWant, findingsWant, what = leaf.SealedSHA256, leaf.SealedFindingsSHA256, "sealed record"
+	}
+	if got := sha256Hex(row.body); got != recordWant {
+		diffs = append(diffs, fmt.Sprintf("the stored %s bytes hash to %s, the log says %s: the record was altered", what, got, recordWant))
 	}
 	var gotFindings string
-	if len(findings) > 0 {
-		gotFindings = sha256Hex(findings)
+	if len(row.findings) > 0 {
+		gotFindings = sha256Hex(row.findings)
 	}
-	if gotFindings != leaf.FindingsSHA256 {
-		diffs = append(diffs, fmt.Sprintf("the stored findings hash to %q, the log says %q: the findings were altered", gotFindings, leaf.FindingsSHA256))
-	}
-	if leaf.At != ingestedAt {
-		diffs = append(diffs, fmt.Sprintf("ingested_at is %d, the log says %d", ingestedAt, leaf.At))
+	if gotFindings != findingsWant {
+		diffs = append(diffs, fmt.Sprintf("the stored findings hash to %q, the log says %q: the findings were altered", gotFindings, findingsWant))
 	}
 	return diffs
 }
 
-// derivedColumnDiffs compares the columns copied out of the record with the
-// record bytes the log commits to. The log does not cover these columns, but
-// holds match on text and sent_at and purges on sent_at: editing them could
-// take a held record out of its hold or make a young record purgeable.
-func derivedColumnDiffs(id, dedupKey string, sentAt int64, text string, body []byte) []string {
+// derivedColumnDiffs compares the columns copied out of a record stored in
+// the clear with the record bytes the log commits to: holds match on text
+// and sent_at and purges on sent_at, so editing them could take a held
+// record out of its hold or make a young record purgeable.
+func derivedColumnDiffs(row storedRow) []string {
 	var rec capture.Record
-	if err := json.Unmarshal(body, &rec); err != nil {
+	if err := json.Unmarshal(row.body, &rec); err != nil {
 		return []string{fmt.Sprintf("the stored record is not a capture record: %v", err)}
 	}
 	var diffs []string
-	if rec.ID != id {
+	if rec.ID != row.id {
 		diffs = append(diffs, fmt.Sprintf("the id column differs from the record's id %q", rec.ID))
 	}
-	if rec.DedupKey != dedupKey {
+	if rec.DedupKey != row.dedupKey {
 		diffs = append(diffs, fmt.Sprintf("the dedup_key column differs from the record's %q", rec.DedupKey))
 	}
-	if rec.SentAt.UnixNano() != sentAt {
-		diffs = append(diffs, fmt.Sprintf("the sent_at column (%d) differs from the record's sentAt (%d)", sentAt, rec.SentAt.UnixNano()))
+	if rec.SentAt.UnixNano() != row.sentAt {
+		diffs = append(diffs, fmt.Sprintf("the sent_at column (%d) differs from the record's sentAt (%d)", row.sentAt, rec.SentAt.UnixNano()))
 	}
-	if rec.Text != text {
+	if rec.Text != row.text {
 		diffs = append(diffs, "the text column (used by search and holds) differs from the record's text")
 	}
 	return diffs
@@ -119,7 +160,7 @@ func checkMissingRecords(r *Report, log *logView, recordLeaves map[string][]int,
 	for _, id := range ids {
 		pos := lastOf(recordLeaves[id])
 		leaf := log.leaves[pos]
-		if !purges.explains(pos, leaf.Leaf.Account) {
+		if !purges.explains(r, pos, leaf.Leaf) {
 			r.problem(KindRecordMissing, "record "+id, "record %s is missing and no purge explains it (account %s, leaf %s)", id, leaf.Leaf.Account, leaf.Where)
 			continue
 		}

@@ -45,6 +45,13 @@ const (
 	// KindPurgeCertificate: a purge certificate was altered, deleted, or is
 	// not the one its purge logged.
 	KindPurgeCertificate Kind = "purge-certificate"
+	// KindPurgeEligibility: a purge removed a record that had not left
+	// retention under its cutoff, or of an account it did not name.
+	KindPurgeEligibility Kind = "purge-eligibility"
+	// KindDataKey: the key store disagrees with the records and the log: a
+	// record sealed under a missing or destroyed key, a destruction that
+	// was not logged or certified, or a destroyed key that came back.
+	KindDataKey Kind = "data-key"
 	// KindServedVerifier: the served verifier key is not the pinned one.
 	KindServedVerifier Kind = "served-verifier"
 	// KindServedLeaves: the server did not serve the leaves its checkpoint
@@ -72,6 +79,9 @@ type Counts struct {
 	PurgeCertificates uint64 `json:"purgeCertificates"`
 	// PurgedRecords are logged records whose content a purge removed.
 	PurgedRecords uint64 `json:"purgedRecords"`
+	DataKeys      uint64 `json:"dataKeys"`
+	// DestroyedKeys are data keys crypto-shredded by purges.
+	DestroyedKeys uint64 `json:"destroyedKeys"`
 }
 
 // CheckpointSummary describes the newest checkpoint that verified.

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/vigil-operator/vigil/internal/archive/store"
@@ -15,8 +15,19 @@ type ingestJob struct {
 	custodian string
 	actor     string
 	envs      []capture.Envelope
-	result    store.IngestResult
+	// sealed[i] is envs[i] encoded and encrypted.
+	sealed []sealedRecord
+	result store.IngestResult
 }
+
+// errKeyDestroyed fails an ingest whose records were sealed under a data key
+// that a purge destroyed meanwhile; Ingest seals them again and retries.
+var errKeyDestroyed = errors.New("a data key the batch was sealed under was destroyed by a purge")
+
+// maxSealAttempts bounds how often one Ingest reseals after losing a race
+// with a purge; two suffice, since the second seal cannot pick a destroyed
+// key.
+const maxSealAttempts = 3
 
 // Ingest stores a batch durably and idempotently.
 func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian, actor string, envs []capture.Envelope) (store.IngestResult, error) {
@@ -34,19 +45,39 @@ func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian,
 	if len(envs) == 0 {
 		return store.IngestResult{}, nil
 	}
-	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs}
-	if err := s.submit(ctx, &writeJob{ingest: job}); err != nil {
-		return store.IngestResult{}, err
+	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs, sealed: make([]sealedRecord, len(envs))}
+	for attempt := 1; ; attempt++ {
+		for i := range envs {
+			var err error
+			if job.sealed[i], err = s.sealEnvelope(ctx, account, envs[i]); err != nil {
+				return store.IngestResult{}, err
+			}
+		}
+		err := s.submit(ctx, &writeJob{ingest: job})
+		if errors.Is(err, errKeyDestroyed) && attempt < maxSealAttempts {
+			// The purge forgets the keys it destroyed once it commits;
+			// forget them here too, so the reseal cannot race that.
+			if err := s.forgetDestroyedKeys(ctx, job.sealed); err != nil {
+				return store.IngestResult{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return store.IngestResult{}, err
+		}
+		return job.result, nil
 	}
-	return job.result, nil
 }
 
 // applyIngest inserts one caller's batch inside the group's transaction and
 // keeps the account's statistics in step.
 func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error {
+	if err := checkKeysLive(ctx, tx, j.sealed); err != nil {
+		return err
+	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO records
-		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count, key_id, system)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)
 		ON CONFLICT (account, dedup_key) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("while preparing the insert: %w", err)
@@ -72,19 +103,10 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 	var inserted, messages, findings int64
 	var lastSent int64
 	for i := range j.envs {
-		rec := j.envs[i].Record
-		body, err := json.Marshal(rec)
-		if err != nil {
-			return fmt.Errorf("while encoding record %s: %w", rec.ID, err)
-		}
-		var fbody []byte
-		if len(j.envs[i].Findings) > 0 {
-			if fbody, err = json.Marshal(j.envs[i].Findings); err != nil {
-				return fmt.Errorf("while encoding findings of %s: %w", rec.ID, err)
-			}
-		}
+		rec, sealed := j.envs[i].Record, &j.sealed[i]
+		system := rec.Kind == capture.KindSystem
 		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, nanos(rec.SentAt), now,
-			rec.Text, body, fbody, len(j.envs[i].Findings))
+			sealed.sealedBody, sealed.sealedFindings, len(j.envs[i].Findings), sealed.keyID, system)
 		if err != nil {
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}
@@ -96,7 +118,8 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			if err := indexRecord(ctx, terms, seq, rec.Text); err != nil {
 				return err
 			}
-			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, body, fbody)
+			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, sealed.body, sealed.findings).
+				Sealed(rec.SentAt, sealed.keyID, sealed.sealedBody, sealed.sealedFindings)
 			if err := s.appendLeafWith(appendLeaf, leaf, rec.ID); err != nil {
 				return err
 			}
@@ -105,7 +128,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			// System records (capture checkpoints, gap notices) are
 			// evidence about capture, not messages: they move the capture
 			// time, not the message count or the last message time.
-			if rec.Kind != capture.KindSystem {
+			if !system {
 				messages++
 				lastSent = max(lastSent, nanos(rec.SentAt))
 			}
@@ -127,6 +150,50 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 	}
 	detail := fmt.Sprintf(`{"inserted":%d,"duplicates":%d}`, j.result.Inserted, j.result.Duplicates)
 	return s.audit(ctx, tx, j.actor, store.AuditIngest, string(j.account), detail)
+}
+
+// checkKeysLive fails with errKeyDestroyed if a purge destroyed a data key
+// the batch was sealed under after it was sealed: such a record could never
+// be read. Purges run on this same writer, so the check cannot race them.
+func checkKeysLive(ctx context.Context, tx *sql.Tx, sealed []sealedRecord) error {
+	checked := map[string]bool{}
+	for _, r := range sealed {
+		if checked[r.keyID] {
+			continue
+		}
+		checked[r.keyID] = true
+		var destroyed sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM data_keys WHERE id = ?`, r.keyID).Scan(&destroyed)
+		if err != nil {
+			return fmt.Errorf("while checking data key %s: %w", r.keyID, err)
+		}
+		if destroyed.Valid {
+			return errKeyDestroyed
+		}
+	}
+	return nil
+}
+
+// forgetDestroyedKeys drops cached copies of destroyed keys among those
+// the batch was sealed under.
+func (s *Store) forgetDestroyedKeys(ctx context.Context, sealed []sealedRecord) error {
+	seen := map[string]bool{}
+	for _, r := range sealed {
+		if seen[r.keyID] {
+			continue
+		}
+		seen[r.keyID] = true
+		d, err := keyStore{s}.Get(ctx, r.keyID)
+		if err != nil {
+			return err
+		}
+		if d.Destroyed() {
+			if err := s.keys.Forget(ctx, d.Scope); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Stats reads an account's statistics; an account with no records has zeros.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -71,7 +72,7 @@ func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query
 		args = append(args, nanos(*q.To))
 	}
 	args = append(args, n)
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, record, findings, custodian, ingested_at FROM records WHERE `+
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, record, findings, key_id, custodian, ingested_at FROM records WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("while listing records: %w", err)
@@ -81,9 +82,14 @@ func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query
 	for rows.Next() {
 		var id string
 		var body, findings []byte
+		var keyID sql.NullString
 		var ingested int64
 		sr := store.StoredRecord{Account: q.Account}
-		if err := rows.Scan(&id, &body, &findings, &sr.Custodian, &ingested); err != nil {
+		if err := rows.Scan(&id, &body, &findings, &keyID, &sr.Custodian, &ingested); err != nil {
+			return nil, false, err
+		}
+		body, findings, err := s.openRow(ctx, q.Account, id, keyID, body, findings)
+		if err != nil {
 			return nil, false, err
 		}
 		if err := json.Unmarshal(body, &sr.Record); err != nil {

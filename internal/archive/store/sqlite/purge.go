@@ -10,17 +10,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/capture"
 )
-
-// heldClause is true for a record (alias r) that any active hold covers.
-const heldClause = `EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL
-	AND (EXISTS (SELECT 1 FROM hold_accounts ha WHERE ha.hold_id = h.id AND ha.account = r.account)
-	     OR EXISTS (SELECT 1 FROM hold_custodians hc WHERE hc.hold_id = h.id AND hc.custodian = r.custodian))
-	AND (h.from_ns IS NULL OR r.sent_at >= h.from_ns)
-	AND (h.to_ns IS NULL OR r.sent_at <= h.to_ns)
-	AND (h.query = '' OR instr(r.text, h.query) > 0))`
 
 // certificate is the archive's record of one purge. Its SHA-256 is returned to
 // the RetentionRule; the tamper-evident log will sign it.
@@ -33,7 +26,13 @@ type certificate struct {
 	DryRun   bool               `json:"dryRun"`
 	// PurgedIDsSHA256 is sha256 over the purged record ids, sorted, one a line.
 	PurgedIDsSHA256 string `json:"purgedIDsSHA256"`
-	At              string `json:"at"`
+	// PurgedRecords are those ids, so an auditor can check each against
+	// its log leaf: sent before the cutoff, of an account named here.
+	PurgedRecords []string `json:"purgedRecords,omitempty"`
+	// DestroyedKeys are the data keys crypto-shredded because no record
+	// sealed under them remained and their month had left retention.
+	DestroyedKeys []keys.Destruction `json:"destroyedKeys,omitempty"`
+	At            string             `json:"at"`
 }
 
 // Purge deletes records of the given accounts sent before the cutoff, except
@@ -45,6 +44,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		return store.PurgeReport{}, err
 	}
 	report := store.PurgeReport{Started: s.now().UTC(), DryRun: req.DryRun}
+	var shredded []keys.Destruction
 	err := s.exclusive(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		report.Purged, report.HeldBack, report.Eligible = 0, 0, 0
 		accounts := make([]any, len(req.Accounts))
@@ -61,7 +61,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) `+base+` AND `+heldClause, args...).Scan(&report.HeldBack); err != nil {
 			return fmt.Errorf("while counting held records: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count, `+kindIsSystem("r")+` `+base+` AND NOT `+heldClause+
+		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count, r.system `+base+` AND NOT `+heldClause+
 			` ORDER BY r.seq LIMIT ?`, append(args, req.MaxRecords)...)
 		if err != nil {
 			return fmt.Errorf("while selecting records to purge: %w", err)
@@ -120,16 +120,25 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 			for account, c := range perAccount {
 				if _, err := tx.ExecContext(ctx, `UPDATE account_stats SET
 					messages = messages - ?, findings_total = findings_total - ?, findings_open = max(0, findings_open - ?),
-					last_message = (SELECT max(sent_at) FROM records r WHERE r.account = ? AND NOT `+kindIsSystem("r")+`)
+					last_message = (SELECT max(sent_at) FROM records r WHERE r.account = ? AND NOT r.system)
 					WHERE account = ?`, c[0], c[1], c[1], account, account); err != nil {
 					return fmt.Errorf("while updating statistics of %s: %w", account, err)
 				}
 			}
 		}
 
+		var destroyed []keys.Destruction
+		if !req.DryRun {
+			if destroyed, err = s.destroyExpiredKeys(ctx, tx, req); err != nil {
+				return err
+			}
+		}
+		report.KeysDestroyed = len(destroyed)
+		shredded = destroyed
 		cert := certificate{
 			ID: capture.NewID(s.now()), Request: req, Eligible: report.Eligible, Purged: report.Purged,
 			HeldBack: report.HeldBack, DryRun: req.DryRun, PurgedIDsSHA256: hex.EncodeToString(idsDigest[:]),
+			PurgedRecords: ids, DestroyedKeys: destroyed,
 			At: s.now().UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
 		}
 		body, err := json.Marshal(cert)
@@ -148,6 +157,65 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 	if err != nil {
 		return store.PurgeReport{}, err
 	}
+	// The keys are gone from the database; drop the cached copies too.
+	for _, d := range shredded {
+		if err := s.keys.Forget(ctx, keys.Scope{Tenant: d.Tenant, Account: d.Account, Bucket: d.Bucket}); err != nil {
+			return store.PurgeReport{}, err
+		}
+	}
 	report.Finished = s.now().UTC()
 	return report, nil
+}
+
+// destroyExpiredKeys crypto-shreds, in the purge's transaction, every live
+// data key of the purged accounts whose month lies wholly before the cutoff
+// and under which no record remains: a record still held keeps its key, and
+// so does a month that may still receive records within retention. Each
+// destruction is an audit event (a leaf of the log) of its own.
+func (s *Store) destroyExpiredKeys(ctx context.Context, tx *sql.Tx, req store.PurgeRequest) ([]keys.Destruction, error) {
+	accounts := make([]any, 0, len(req.Accounts)+3)
+	accounts = append(accounts, s.tenant)
+	for _, a := range req.Accounts {
+		accounts = append(accounts, string(a))
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(req.Accounts)), ",") + ")"
+	// "YYYY-MM" strings order like months; a month before the cutoff's own
+	// month has ended by the cutoff.
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM data_keys k WHERE k.tenant = ? AND k.account IN `+in+`
+		AND k.destroyed_at IS NULL AND k.bucket < ?
+		AND NOT EXISTS (SELECT 1 FROM records r WHERE r.key_id = k.id) ORDER BY k.id`,
+		append(accounts, keys.BucketOf(req.Cutoff).String())...)
+	if err != nil {
+		return nil, fmt.Errorf("while finding data keys to destroy: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]keys.Destruction, 0, len(ids))
+	for _, id := range ids {
+		tomb, err := destroyDataKey(ctx, tx, id, s.now())
+		if err != nil {
+			return nil, err
+		}
+		d := keys.DestructionOf(tomb)
+		detail, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, tx, req.Actor, store.AuditKeyDestroyed, id, string(detail)); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -95,7 +95,33 @@ var migrations = []string{
 	`UPDATE account_stats SET
 		messages = (SELECT count(*) FROM records r WHERE r.account = account_stats.account AND NOT ` + kindIsSystem("r") + `),
 		last_message = (SELECT max(sent_at) FROM records r WHERE r.account = account_stats.account AND NOT ` + kindIsSystem("r") + `);`,
+	// Encryption at rest: wrapped data keys (internal/archive/keys), each
+	// record's key, and a system flag so that statistics and purges no
+	// longer read the (now sealed) record bytes. Holds keep their query
+	// compiled for the search index, since record text is no longer stored
+	// in the clear.
+	`CREATE TABLE data_keys (
+		id             TEXT PRIMARY KEY,
+		tenant         TEXT NOT NULL,
+		account        TEXT NOT NULL,
+		bucket         TEXT NOT NULL,
+		kek_id         TEXT NOT NULL,
+		wrapped        BLOB,
+		created_at     INTEGER NOT NULL,
+		destroyed_at   INTEGER,
+		wrapped_sha256 BLOB,
+		UNIQUE (tenant, account, bucket)
+	);
+	ALTER TABLE records ADD COLUMN key_id TEXT;
+	ALTER TABLE records ADD COLUMN system INTEGER NOT NULL DEFAULT 0;
+	UPDATE records SET system = 1 WHERE ` + kindIsSystem("records") + `;
+	CREATE INDEX records_key ON records (key_id) WHERE key_id IS NOT NULL;
+	ALTER TABLE holds ADD COLUMN match TEXT;`,
 }
+
+// SchemaVersion is the number of migrations: PRAGMA user_version of an
+// archive this code wrote.
+var SchemaVersion = len(migrations)
 
 // kindIsSystem is the SQL test that a row of records (under alias) holds a
 // system record.

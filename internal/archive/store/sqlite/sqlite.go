@@ -19,6 +19,7 @@ import (
 	"github.com/go-logr/logr"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
@@ -44,7 +45,16 @@ type Options struct {
 	LogOrigin string
 	// CheckpointInterval is how often a grown log is checkpointed.
 	CheckpointInterval time.Duration
+	// KeyRing holds the key-encryption keys that wrap the data keys. Nil
+	// loads or creates KEKFile in the data directory (see LoadOrCreateKEK).
+	KeyRing *keys.KeyRing
+	// Tenant names the data keys' owner (default DefaultTenant); it is bound
+	// into every record's ciphertext.
+	Tenant string
 }
+
+// DefaultTenant owns the data keys of a single-tenant archive.
+const DefaultTenant = "default"
 
 // Store is the SQLite backend of store.Store.
 type Store struct {
@@ -56,6 +66,10 @@ type Store struct {
 	seq    sequencer
 
 	checkpointEvery time.Duration
+
+	// keys seals records at rest; tenant is bound into every ciphertext.
+	keys   *keys.Manager
+	tenant string
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -84,7 +98,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)"} {
 		pragmas.Add("_pragma", p)
 	}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&_txlock=immediate")
@@ -122,6 +136,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		_ = writer.Close()
 		return nil, err
 	}
+	if err := s.openKeys(dir, opts); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
+	if err := s.compileHoldQueries(ctx); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
 	// Leaves committed after the last checkpoint before a crash are signed
 	// now, rather than at the first tick.
 	if err := s.checkpoint(ctx); err != nil {
@@ -130,6 +154,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.writeLoop()
+	// Records stored before encryption at rest are sealed now, once.
+	if err := s.sealPlaintextRecords(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -302,6 +331,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+	s.keys.Close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 

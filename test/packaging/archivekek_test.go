@@ -1,0 +1,54 @@
+package packaging
+
+import (
+	"slices"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+)
+
+// TestHelmArchiveKEK: the key-encryption key Secret and earlier keys kept
+// for rotation are mounted read-only, each under its own directory, and
+// named to the archive with their ids; without a Secret the archive
+// generates its own key and nothing is mounted.
+func TestHelmArchiveKEK(t *testing.T) {
+	values := `archive: {encryption: {kekSecret: vigil-archive-kek, kekID: kek-2, previousKEKs: [{id: kek-1, secret: vigil-archive-kek-1}]}}`
+	in := install{t: t, objs: helmTemplate(t, "vigil", "vigil-system", values)}
+	checkFlagsParse(t, in)
+	var sts appsv1.StatefulSet
+	decode(t, in.find("StatefulSet", "vigil-system", "vigil-archive"), &sts)
+	c := sts.Spec.Template.Spec.Containers[0]
+	for _, want := range []string{"--kek-file=/etc/vigil/kek/current/kek", "--kek-id=kek-2", "--previous-kek=kek-1=/etc/vigil/kek/previous/kek-1/kek"} {
+		if !slices.Contains(c.Args, want) {
+			t.Errorf("archive args %q lack %s", c.Args, want)
+		}
+	}
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		if !m.ReadOnly && (m.Name == "kek" || m.Name == "kek-kek-1") {
+			t.Errorf("key volume %s is mounted writable", m.Name)
+		}
+		mounts[m.Name] = m.MountPath
+	}
+	secrets := map[string]string{}
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			secrets[v.Name] = v.Secret.SecretName
+			if v.Secret.DefaultMode == nil || *v.Secret.DefaultMode != 0o400 {
+				t.Errorf("key volume %s is not mode 0400", v.Name)
+			}
+		}
+	}
+	if mounts["kek"] != "/etc/vigil/kek/current" || secrets["kek"] != "vigil-archive-kek" ||
+		mounts["kek-kek-1"] != "/etc/vigil/kek/previous/kek-1" || secrets["kek-kek-1"] != "vigil-archive-kek-1" {
+		t.Fatalf("key Secrets not mounted as expected: mounts %v, secrets %v", mounts, secrets)
+	}
+
+	decode(t, install{t: t, objs: helmTemplate(t, "vigil", "vigil-system", "")}.find("StatefulSet", "vigil-system", "vigil-archive"), &sts)
+	if slices.ContainsFunc(sts.Spec.Template.Spec.Containers[0].Args, func(a string) bool { return a == "--kek-file=/etc/vigil/kek/current/kek" }) {
+		t.Fatal("without a Secret the archive generates its key; no key file is named")
+	}
+	if _, err := helmTemplateErr(t, "vigil", "vigil-system", "archive: {encryption: {previousKEKs: [{id: kek-1}]}}"); err == nil {
+		t.Fatal("a previous KEK without its Secret must be refused")
+	}
+}
