@@ -7,6 +7,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -161,3 +162,27 @@ func (k *LocalKEK) GoString() string { return k.String() }
 // Format makes every fmt verb print String: without it %#v and %+v would
 // walk into the cipher's expanded key schedule.
 func (k *LocalKEK) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LoadOrCreateLocalKEK reads the KEK in the file at path, or creates it (32
+// random bytes, base64, mode 0600) when there is none. generated says it was
+// just created. It is the default of an archive given no KEK Secret: the
+// database file and its backups are then unreadable on their own, though a
+// copy of the whole volume is not.
+func LoadOrCreateLocalKEK(id, path string) (kek *LocalKEK, generated bool, err error) {
+	if _, err := os.Stat(path); err == nil {
+		kek, err := LoadLocalKEK(id, path)
+		return kek, false, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("while reading the key-encryption key: %w", err)
+	}
+	raw := make([]byte, kekSize)
+	rand.Read(raw)
+	defer clear(raw)
+	encoded := []byte(base64.StdEncoding.EncodeToString(raw) + "\n")
+	defer clear(encoded)
+	if err := os.WriteFile(path, encoded, 0o600); err != nil {
+		return nil, false, fmt.Errorf("while saving the key-encryption key: %w", err)
+	}
+	kek, err = ParseLocalKEK(id, encoded)
+	return kek, true, err
+}

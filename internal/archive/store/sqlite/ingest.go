@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/capture"
 )
 
@@ -16,7 +17,7 @@ type ingestJob struct {
 	actor     string
 	envs      []capture.Envelope
 	// sealed[i] is envs[i] encoded and encrypted.
-	sealed []sealedRecord
+	sealed []sealing.Record
 	result store.IngestResult
 }
 
@@ -45,11 +46,11 @@ func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian,
 	if len(envs) == 0 {
 		return store.IngestResult{}, nil
 	}
-	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs, sealed: make([]sealedRecord, len(envs))}
+	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs, sealed: make([]sealing.Record, len(envs))}
 	for attempt := 1; ; attempt++ {
 		for i := range envs {
 			var err error
-			if job.sealed[i], err = s.sealEnvelope(ctx, account, envs[i]); err != nil {
+			if job.sealed[i], err = s.sealer.SealEnvelope(ctx, account, envs[i]); err != nil {
 				return store.IngestResult{}, err
 			}
 		}
@@ -57,7 +58,11 @@ func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian,
 		if errors.Is(err, errKeyDestroyed) && attempt < maxSealAttempts {
 			// The purge forgets the keys it destroyed once it commits;
 			// forget them here too, so the reseal cannot race that.
-			if err := s.forgetDestroyedKeys(ctx, job.sealed); err != nil {
+			ids := make([]string, len(job.sealed))
+			for i := range job.sealed {
+				ids[i] = job.sealed[i].KeyID
+			}
+			if err := s.sealer.ForgetDestroyed(ctx, keyStore{s}, ids...); err != nil {
 				return store.IngestResult{}, err
 			}
 			continue
@@ -106,7 +111,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 		rec, sealed := j.envs[i].Record, &j.sealed[i]
 		system := rec.Kind == capture.KindSystem
 		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, nanos(rec.SentAt), now,
-			sealed.sealedBody, sealed.sealedFindings, len(j.envs[i].Findings), sealed.keyID, system)
+			sealed.SealedBody, sealed.SealedFindings, len(j.envs[i].Findings), sealed.KeyID, system)
 		if err != nil {
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}
@@ -118,8 +123,8 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			if err := indexRecord(ctx, terms, seq, rec.Text); err != nil {
 				return err
 			}
-			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, sealed.body, sealed.findings).
-				Sealed(rec.SentAt, sealed.keyID, sealed.sealedBody, sealed.sealedFindings)
+			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, sealed.Body, sealed.Findings).
+				Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings)
 			if err := s.appendLeafWith(appendLeaf, leaf, rec.ID); err != nil {
 				return err
 			}
@@ -155,42 +160,20 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 // checkKeysLive fails with errKeyDestroyed if a purge destroyed a data key
 // the batch was sealed under after it was sealed: such a record could never
 // be read. Purges run on this same writer, so the check cannot race them.
-func checkKeysLive(ctx context.Context, tx *sql.Tx, sealed []sealedRecord) error {
+func checkKeysLive(ctx context.Context, tx *sql.Tx, sealed []sealing.Record) error {
 	checked := map[string]bool{}
 	for _, r := range sealed {
-		if checked[r.keyID] {
+		if checked[r.KeyID] {
 			continue
 		}
-		checked[r.keyID] = true
+		checked[r.KeyID] = true
 		var destroyed sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM data_keys WHERE id = ?`, r.keyID).Scan(&destroyed)
+		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM data_keys WHERE id = ?`, r.KeyID).Scan(&destroyed)
 		if err != nil {
-			return fmt.Errorf("while checking data key %s: %w", r.keyID, err)
+			return fmt.Errorf("while checking data key %s: %w", r.KeyID, err)
 		}
 		if destroyed.Valid {
 			return errKeyDestroyed
-		}
-	}
-	return nil
-}
-
-// forgetDestroyedKeys drops cached copies of destroyed keys among those
-// the batch was sealed under.
-func (s *Store) forgetDestroyedKeys(ctx context.Context, sealed []sealedRecord) error {
-	seen := map[string]bool{}
-	for _, r := range sealed {
-		if seen[r.keyID] {
-			continue
-		}
-		seen[r.keyID] = true
-		d, err := keyStore{s}.Get(ctx, r.keyID)
-		if err != nil {
-			return err
-		}
-		if d.Destroyed() {
-			if err := s.keys.Forget(ctx, d.Scope); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -158,10 +158,8 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		return store.PurgeReport{}, err
 	}
 	// The keys are gone from the database; drop the cached copies too.
-	for _, d := range shredded {
-		if err := s.keys.Forget(ctx, keys.Scope{Tenant: d.Tenant, Account: d.Account, Bucket: d.Bucket}); err != nil {
-			return store.PurgeReport{}, err
-		}
+	if err := s.sealer.Forget(ctx, shredded...); err != nil {
+		return store.PurgeReport{}, err
 	}
 	report.Finished = s.now().UTC()
 	return report, nil
@@ -174,7 +172,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 // destruction is an audit event (a leaf of the log) of its own.
 func (s *Store) destroyExpiredKeys(ctx context.Context, tx *sql.Tx, req store.PurgeRequest) ([]keys.Destruction, error) {
 	accounts := make([]any, 0, len(req.Accounts)+3)
-	accounts = append(accounts, s.tenant)
+	accounts = append(accounts, s.sealer.Tenant())
 	for _, a := range req.Accounts {
 		accounts = append(accounts, string(a))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
 
@@ -48,13 +49,10 @@ type Options struct {
 	// KeyRing holds the key-encryption keys that wrap the data keys. Nil
 	// loads or creates KEKFile in the data directory (see LoadOrCreateKEK).
 	KeyRing *keys.KeyRing
-	// Tenant names the data keys' owner (default DefaultTenant); it is bound
-	// into every record's ciphertext.
+	// Tenant names the data keys' owner (default sealing.DefaultTenant); it
+	// is bound into every record's ciphertext.
 	Tenant string
 }
-
-// DefaultTenant owns the data keys of a single-tenant archive.
-const DefaultTenant = "default"
 
 // Store is the SQLite backend of store.Store.
 type Store struct {
@@ -67,9 +65,8 @@ type Store struct {
 
 	checkpointEvery time.Duration
 
-	// keys seals records at rest; tenant is bound into every ciphertext.
-	keys   *keys.Manager
-	tenant string
+	// sealer encrypts records at rest.
+	sealer *sealing.Sealer
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -331,7 +328,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.stopped
-	s.keys.Close()
+	s.sealer.Close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 
