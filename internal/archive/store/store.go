@@ -178,7 +178,8 @@ type Query struct {
 	From  *time.Time
 	To    *time.Time
 	Limit int
-	// After is the cursor returned by the previous page.
+	// After is the cursor returned by the previous page. Pages come in the
+	// order the archive stored the records (the log's order).
 	After string
 }
 

@@ -5,15 +5,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-operator/vigil/internal/archive/search"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 )
 
-// List returns records of an account, oldest id first, a page at a time.
-// A text query runs on the search index; phrases and exclusions the index
-// cannot decide alone are checked on each candidate's text.
+// List returns records of an account in the order the archive stored them
+// (the log's order), a page at a time. A text query runs on the search
+// index, which yields records in that same order, so a page costs the hits
+// read until it is full, not a sort of every hit; phrases and exclusions
+// the index cannot decide alone are checked on each candidate's text.
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, string, error) {
 	if _, err := store.ParseAccountKey(string(q.Account)); err != nil {
 		return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
@@ -29,17 +32,22 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, 
 			return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
 		}
 	}
+	after, err := parseCursor(q.After)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []store.StoredRecord
-	after := q.After
+	var seqs []int64
 	for {
-		page, more, err := s.listPage(ctx, q, query, after, limit+1-len(out))
+		page, pageSeqs, more, err := s.listPage(ctx, q, query, after, limit+1-len(out))
 		if err != nil {
 			return nil, "", err
 		}
-		for _, sr := range page {
-			after = sr.Record.ID
+		for i, sr := range page {
+			after = pageSeqs[i]
 			if query == nil || !query.NeedsVerification() || query.Match(sr.Record.Text) {
 				out = append(out, sr)
+				seqs = append(seqs, pageSeqs[i])
 			}
 		}
 		if !more || len(out) > limit {
@@ -49,62 +57,84 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, 
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = out[limit-1].Record.ID
+		next = strconv.FormatInt(seqs[limit-1], 10)
 	}
 	return out, next, nil
 }
 
-// listPage reads up to n candidates after the id given; more says whether
-// the index may hold others.
-func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query, after string, n int) ([]store.StoredRecord, bool, error) {
-	where := []string{"account = ?", "id > ?"}
+// parseCursor reads a cursor List returned: the position of the last record
+// of the previous page.
+func parseCursor(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	seq, err := strconv.ParseInt(after, 10, 64)
+	if err != nil || seq < 0 {
+		return 0, fmt.Errorf("%w: after must be the cursor the previous page returned", store.ErrInvalid)
+	}
+	return seq, nil
+}
+
+// listPage reads up to n candidates after the position given; more says
+// whether others may follow. With a query the index drives: FTS5 returns
+// its rowids (the records' seq) in ascending order and stops at the limit.
+func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query, after int64, n int) ([]store.StoredRecord, []int64, bool, error) {
+	from, order := `records r`, `r.seq`
+	where := []string{"r.account = ?", "r.seq > ?"}
 	args := []any{string(q.Account), after}
 	if query != nil {
-		where = append(where, "seq IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
-		args = append(args, query.FTS5())
+		// CROSS JOIN keeps the index as the outer loop: SQLite never
+		// reorders it, so the plan cannot fall back to testing MATCH on
+		// every record of the account.
+		from, order = `records_fts f CROSS JOIN records r ON r.seq = f.rowid`, `f.rowid`
+		where = append(where, "records_fts MATCH ?", "f.rowid > ?")
+		args = append(args, query.FTS5(), after)
 	}
 	if q.From != nil {
-		where = append(where, "sent_at >= ?")
+		where = append(where, "r.sent_at >= ?")
 		args = append(args, nanos(*q.From))
 	}
 	if q.To != nil {
-		where = append(where, "sent_at <= ?")
+		where = append(where, "r.sent_at <= ?")
 		args = append(args, nanos(*q.To))
 	}
 	args = append(args, n)
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, record, findings, key_id, custodian, ingested_at FROM records WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	rows, err := s.reader.QueryContext(ctx, `SELECT r.seq, r.id, r.record, r.findings, r.key_id, r.custodian, r.ingested_at FROM `+from+
+		` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("while listing records: %w", err)
+		return nil, nil, false, fmt.Errorf("while listing records: %w", err)
 	}
 	defer rows.Close()
 	var out []store.StoredRecord
+	var seqs []int64
 	for rows.Next() {
+		var seq int64
 		var id string
 		var body, findings []byte
 		var keyID sql.NullString
 		var ingested int64
 		sr := store.StoredRecord{Account: q.Account}
-		if err := rows.Scan(&id, &body, &findings, &keyID, &sr.Custodian, &ingested); err != nil {
-			return nil, false, err
+		if err := rows.Scan(&seq, &id, &body, &findings, &keyID, &sr.Custodian, &ingested); err != nil {
+			return nil, nil, false, err
 		}
 		body, findings, err := s.openRow(ctx, q.Account, id, keyID, body, findings)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		if err := json.Unmarshal(body, &sr.Record); err != nil {
-			return nil, false, fmt.Errorf("while decoding record %s: %w", id, err)
+			return nil, nil, false, fmt.Errorf("while decoding record %s: %w", id, err)
 		}
 		if len(findings) > 0 {
 			if err := json.Unmarshal(findings, &sr.Findings); err != nil {
-				return nil, false, fmt.Errorf("while decoding findings of %s: %w", id, err)
+				return nil, nil, false, fmt.Errorf("while decoding findings of %s: %w", id, err)
 			}
 		}
 		sr.IngestedAt = fromNanos(ingested)
 		out = append(out, sr)
+		seqs = append(seqs, seq)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return out, len(out) == n, nil
+	return out, seqs, len(out) == n, nil
 }

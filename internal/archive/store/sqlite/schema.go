@@ -99,7 +99,7 @@ var migrations = []string{
 	// record's key, and a system flag so that statistics and purges no
 	// longer read the (now sealed) record bytes. Holds keep their query
 	// compiled for the search index, since record text is no longer stored
-	// in the clear.
+	// in the clear. Listing pages in arrival order, per account.
 	`CREATE TABLE data_keys (
 		id             TEXT PRIMARY KEY,
 		tenant         TEXT NOT NULL,
@@ -116,6 +116,7 @@ var migrations = []string{
 	ALTER TABLE records ADD COLUMN system INTEGER NOT NULL DEFAULT 0;
 	UPDATE records SET system = 1 WHERE ` + kindIsSystem("records") + `;
 	CREATE INDEX records_key ON records (key_id) WHERE key_id IS NOT NULL;
+	CREATE INDEX records_account_seq ON records (account, seq);
 	ALTER TABLE holds ADD COLUMN match TEXT;`,
 }
 
