@@ -25,6 +25,8 @@ import (
 const (
 	minSchemaVersion   = 2
 	knownSchemaVersion = 5
+	// encryptionSchemaVersion added data keys and compiled hold queries.
+	encryptionSchemaVersion = 5
 )
 
 // DataDirOptions say what to verify in a data folder.
@@ -70,7 +72,8 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 		return nil, fmt.Errorf("while starting a read transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := checkSchemaVersion(ctx, tx); err != nil {
+	version, err := checkSchemaVersion(ctx, tx)
+	if err != nil {
 		return nil, err
 	}
 
@@ -81,6 +84,7 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 	if err := checkStoredCheckpoints(ctx, tx, r, verifier, log); err != nil {
 		return nil, err
 	}
+	checkDataDirTiles(r, verifier, log)
 	if opts.PreviousCheckpoint != nil {
 		if cp, ok := checkPrevious(r, "previous checkpoint "+opts.PreviousSource, opts.PreviousCheckpoint, verifier, log); ok {
 			r.note("the log extends the previous checkpoint (size %d)", cp.Size)
@@ -100,6 +104,13 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 	checkMissingRecords(r, log, recordLeaves, present, certs)
 	if err := checkDataKeys(ctx, tx, r, log, perKey, certs); err != nil {
 		return nil, err
+	}
+	if version >= encryptionSchemaVersion {
+		if err := checkHolds(ctx, tx, r); err != nil {
+			return nil, err
+		}
+	} else {
+		r.note("holds not verified: schema %d predates holds matched on the search index", version)
 	}
 	r.note("search index not verified: records_fts is derived from the records' text and is not committed to by the log")
 	return r, nil
@@ -137,19 +148,19 @@ func openReadOnly(dir string) (*sql.DB, error) {
 	return db, nil
 }
 
-func checkSchemaVersion(ctx context.Context, tx *sql.Tx) error {
+func checkSchemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	var version int
 	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("while reading the schema version: %w", err)
+		return 0, fmt.Errorf("while reading the schema version: %w", err)
 	}
 	if version > knownSchemaVersion {
-		return fmt.Errorf("the archive's schema is version %d, newer than this vigil verify knows (%d): refusing to vouch for it; use a newer vigil",
+		return 0, fmt.Errorf("the archive's schema is version %d, newer than this vigil verify knows (%d): refusing to vouch for it; use a newer vigil",
 			version, knownSchemaVersion)
 	}
 	if version < minSchemaVersion {
-		return fmt.Errorf("the archive's schema is version %d and has no tamper-evident log (added in version %d)", version, minSchemaVersion)
+		return 0, fmt.Errorf("the archive's schema is version %d and has no tamper-evident log (added in version %d)", version, minSchemaVersion)
 	}
-	return nil
+	return version, nil
 }
 
 // readLeaves reads log_leaves in index order, reporting gaps, stored hashes

@@ -52,6 +52,9 @@ const (
 	// record sealed under a missing or destroyed key, a destruction that
 	// was not logged or certified, or a destroyed key that came back.
 	KindDataKey Kind = "data-key"
+	// KindHold: the holds tables differ from the holds the audit trail
+	// placed and released.
+	KindHold Kind = "hold"
 	// KindServedVerifier: the served verifier key is not the pinned one.
 	KindServedVerifier Kind = "served-verifier"
 	// KindServedLeaves: the server did not serve the leaves its checkpoint
