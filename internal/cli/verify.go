@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
+	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/verify"
 )
 
@@ -26,6 +27,8 @@ type verifyFlags struct {
 	dataDir, url, tokenFile            string
 	verifierKey, verifierKeyString     string
 	previousCheckpoint, saveCheckpoint string
+	kekFile, kekID                     string
+	previousKEKs                       []string
 	json                               bool
 }
 
@@ -37,7 +40,10 @@ func newVerifyCommand() *cobra.Command {
 		Long: `verify checks an archive's tamper-evident log and everything it commits to.
 
 With --data-dir it opens archive.db read-only and checks the leaves, every
-signed checkpoint, the records, the audit trail and the purge certificates.
+signed checkpoint, the records, the audit trail, the purge certificates, the
+data keys, the holds and the search index. Given the key-encryption key
+(--kek-file), it also opens every sealed record and checks its plaintext
+and its search terms.
 With --url it checks a running archive's log through its API.
 
 Pin the verifier key you were given out of band (--verifier-key): a key read
@@ -66,6 +72,9 @@ Exit status: 0 no problem, 1 problems found, 2 could not verify.`,
 	fl.StringVar(&f.verifierKeyString, "verifier-key-string", "", "the pinned checkpoint verifier key itself")
 	fl.StringVar(&f.previousCheckpoint, "previous-checkpoint", "", "a signed checkpoint kept from an earlier run: the log must extend it")
 	fl.StringVar(&f.saveCheckpoint, "save-checkpoint", "", "write the verified checkpoint here, for the next run's --previous-checkpoint")
+	fl.StringVar(&f.kekFile, "kek-file", "", "with --data-dir: the archive's key-encryption key, to open and check the sealed records")
+	fl.StringVar(&f.kekID, "kek-id", sqlite.GeneratedKEKID, "the id of the key in --kek-file (the archive's --kek-id)")
+	fl.StringSliceVar(&f.previousKEKs, "previous-kek", nil, "id=file of an earlier key-encryption key (repeatable)")
 	fl.BoolVar(&f.json, "json", false, "write the report as JSON")
 	return cmd
 }
@@ -116,8 +125,15 @@ func verifyArchive(ctx context.Context, f verifyFlags) (*verify.Report, error) {
 		}
 	}
 	if f.dataDir != "" {
+		ring, err := loadKeyRing(f.kekFile, f.kekID, f.previousKEKs)
+		if err != nil {
+			return nil, err
+		}
 		return verify.DataDir(ctx, verify.DataDirOptions{Dir: f.dataDir, Verifier: verifier,
-			PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint})
+			PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint, KeyRing: ring})
+	}
+	if f.kekFile != "" {
+		return nil, errors.New("--kek-file works with --data-dir: a served archive's records are checked by their hashes only")
 	}
 	if verifier == nil {
 		return nil, errors.New("--url needs a pinned --verifier-key or --verifier-key-string")

@@ -12,6 +12,8 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
+	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
@@ -40,6 +42,12 @@ type DataDirOptions struct {
 	// PreviousSource names it in the report.
 	PreviousCheckpoint []byte
 	PreviousSource     string
+	// KeyRing, when the auditor holds the key-encryption key, opens the
+	// sealed records: their plaintext is checked against the log and their
+	// search terms against the index. Without it the ciphertexts are checked.
+	KeyRing *keys.KeyRing
+	// Tenant owns the data keys (default sealing.DefaultTenant).
+	Tenant string
 }
 
 // DataDir verifies an archive's data folder without writing to it. The error
@@ -90,8 +98,21 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 			r.note("the log extends the previous checkpoint (size %d)", cp.Size)
 		}
 	}
-	present, perKey, err := checkRecords(ctx, tx, r, log, recordLeaves)
+	var sealer *sealing.Sealer
+	if opts.KeyRing != nil {
+		if sealer, err = sealing.New(opts.KeyRing, readOnlyKeys{tx}, opts.Tenant, nil); err != nil {
+			return nil, err
+		}
+		defer sealer.Close()
+	} else {
+		r.note("no key-encryption key given: sealed records were checked as stored (their ciphertexts), not opened; their search terms were not checked")
+	}
+	index := newIndexExpectation()
+	present, perKey, err := checkRecords(ctx, tx, r, log, recordLeaves, sealer, index)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkIndex(ctx, tx, r, index); err != nil {
 		return nil, err
 	}
 	if err := checkAuditEvents(ctx, tx, r, log); err != nil {
@@ -112,7 +133,6 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 	} else {
 		r.note("holds not verified: schema %d predates holds matched on the search index", version)
 	}
-	r.note("search index not verified: records_fts is derived from the records' text and is not committed to by the log")
 	return r, nil
 }
 
@@ -129,15 +149,17 @@ func ReadVerifierKey(path string) (*tlog.Verifier, error) {
 	return v, nil
 }
 
-// openReadOnly opens archive.db with SQLite's read-only mode and
-// query_only, so no statement of ours can change the evidence.
+// openReadOnly opens archive.db in SQLite's read-only mode: the file is
+// opened read-only, so no statement of ours can change the evidence. (Not
+// query_only, which would also forbid the in-memory temporary table that
+// reads the search index.)
 func openReadOnly(dir string) (*sql.DB, error) {
 	path := filepath.Join(dir, sqlite.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("while looking for the archive database: %w", err)
 	}
 	pragmas := url.Values{}
-	for _, p := range []string{"query_only(1)", "busy_timeout(10000)"} {
+	for _, p := range []string{"busy_timeout(10000)"} {
 		pragmas.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+pragmas.Encode())

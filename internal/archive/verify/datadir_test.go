@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestDataDirCleanArchiveVerifiesAndIsNotWritten(t *testing.T) {
 		t.Fatalf("counts %+v, checkpoint %+v", c, r.Checkpoint)
 	}
 	var text strings.Builder
-	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "OK") || !strings.Contains(text.String(), "search index not verified") {
+	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "OK") || !strings.Contains(text.String(), "not opened") {
 		t.Fatalf("report:\n%s", text.String())
 	}
 	after, err := os.ReadFile(filepath.Join(a.dir, sqlite.FileName))
@@ -46,6 +47,57 @@ func TestDataDirCleanArchiveVerifiesAndIsNotWritten(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(a.dir, sqlite.FileName+"-journal")); err == nil {
 		t.Fatal("verify left a journal: it wrote")
+	}
+}
+
+// TestDataDirWithTheKEK opens every sealed record with the archive's
+// key-encryption key: their plaintext against the log, their search terms
+// against the index.
+func TestDataDirWithTheKEK(t *testing.T) {
+	a := buildArchive(t)
+	ring := ringOf(t, a.dir)
+	r, err := DataDir(context.Background(), DataDirOptions{Dir: a.dir, Verifier: verifierOf(t, a.dir), KeyRing: ring})
+	if err != nil || !r.OK() || r.Counts.RecordsOpened != 3 {
+		t.Fatalf("a clean archive with its key: %+v, %v", r, err)
+	}
+	var bobSeq, heldSeq int64
+	tamper(t, a.dir, func(db *sql.DB) error {
+		if err := db.QueryRow(`SELECT seq FROM records WHERE id = ?`, a.bobID).Scan(&bobSeq); err != nil {
+			return err
+		}
+		return db.QueryRow(`SELECT seq FROM records WHERE id = ?`, a.heldID).Scan(&heldSeq)
+	})
+	for _, tc := range []struct {
+		name    string
+		change  func(db *sql.DB) error
+		want    []Kind
+		allowed []Kind
+		mention string
+	}{
+		{name: "a record's index terms replaced", change: func(db *sql.DB) error {
+			if _, err := db.Exec(`DELETE FROM records_fts WHERE rowid = ?`, bobSeq); err != nil {
+				return err
+			}
+			_, err := db.Exec(`INSERT INTO records_fts (rowid, terms) VALUES (?, 'wsomething welse')`, bobSeq)
+			return err
+		}, want: []Kind{KindIndex}, mention: "other terms"},
+		{name: "a record dropped from the index", change: exec(`DELETE FROM records_fts WHERE rowid = ?`, bobSeq),
+			want: []Kind{KindIndex}, mention: "not in the search index"},
+		{name: "a ciphertext moved to another record", change: exec(`UPDATE records SET record = (SELECT record FROM records WHERE seq = ?) WHERE id = ?`, heldSeq, a.bobID),
+			want: []Kind{KindRecord}, mention: "cannot be decrypted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyArchive(t, a.dir)
+			tamper(t, dir, tc.change)
+			r, err := DataDir(context.Background(), DataDirOptions{Dir: dir, Verifier: verifierOf(t, dir), KeyRing: ring})
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectKinds(t, r, tc.want, tc.allowed...)
+			if !slices.ContainsFunc(r.Problems, func(p Problem) bool { return strings.Contains(p.What, tc.mention) }) {
+				t.Fatalf("no problem mentions %q: %v", tc.mention, r.Problems)
+			}
+		})
 	}
 }
 
@@ -86,16 +138,18 @@ func TestDataDirCatchesTampering(t *testing.T) {
 		{name: "one byte of a leaf hash", change: flipByte("log_leaves", "hash", "idx = ?", bobLeaf), want: []Kind{KindLeafHash}, mention: "log_leaves idx"},
 		{name: "one byte of the newest checkpoint", change: flipByte("log_checkpoints", "note", "size = ?", newestSize), want: []Kind{KindCheckpointSignature}},
 		{name: "all checkpoints deleted", change: exec(`DELETE FROM log_checkpoints`), want: []Kind{KindCheckpointMissing}},
-		{name: "a record deleted without a purge", change: exec(`DELETE FROM records WHERE id = ?`, a.bobID), want: []Kind{KindRecordMissing},
+		{name: "a record deleted without a purge", change: exec(`DELETE FROM records WHERE id = ?`, a.bobID), want: []Kind{KindRecordMissing, KindIndex},
 			mention: "record " + a.bobID + " is missing and no purge explains it"},
 		{name: "a held record deleted: the purge came before but held it", change: exec(`DELETE FROM records WHERE id = ?`, a.heldID),
-			want: []Kind{KindRecordMissing}, mention: "record " + a.heldID + " is missing and no purge explains it"},
+			want: []Kind{KindRecordMissing, KindIndex}, mention: "record " + a.heldID + " is missing and no purge explains it"},
 		{name: "a sealed record's sent_at edited", change: exec(`UPDATE records SET sent_at = sent_at - 1 WHERE id = ?`, a.bobID),
 			want: []Kind{KindRecord}, mention: "purges select on it"},
 		{name: "text in the clear beside a sealed record", change: exec(`UPDATE records SET text = 'x' WHERE id = ?`, a.bobID),
 			want: []Kind{KindRecord}, mention: "in the clear"},
 		{name: "a record moved to another key", change: exec(`UPDATE records SET key_id = (SELECT id FROM data_keys WHERE account = 'desk/carol') WHERE id = ?`, a.bobID),
 			want: []Kind{KindRecord, KindDataKey}, mention: "key_id"},
+		{name: "a purged record's words left in the index", change: exec(`INSERT INTO records_fts (rowid, terms) VALUES (999, 'wsecret')`),
+			want: []Kind{KindIndex}, mention: "not stored"},
 		{name: "a hold's release undone", change: exec(`UPDATE holds SET released_at = NULL`), want: []Kind{KindHold}, mention: "table shows it active"},
 		{name: "a hold's account removed", change: exec(`DELETE FROM hold_accounts`), want: []Kind{KindHold}, mention: "holds accounts"},
 		{name: "a hold's compiled query narrowed", change: exec(`UPDATE holds SET match = '"wnothing"'`), want: []Kind{KindHold}, mention: "compiled index query"},

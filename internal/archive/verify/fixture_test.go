@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/store/storetest"
@@ -188,6 +189,19 @@ func verifierOf(t *testing.T, dir string) *tlog.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func ringOf(t *testing.T, dir string) *keys.KeyRing {
+	t.Helper()
+	kek, err := keys.LoadLocalKEK(sqlite.GeneratedKEKID, filepath.Join(dir, sqlite.KEKFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keys.NewKeyRing(kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }
 
 func signerOf(t *testing.T, dir string) *tlog.Signer {

@@ -6,10 +6,13 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
+	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/capture"
 )
 
@@ -22,8 +25,8 @@ import (
 // them. It returns the ids of the records present and, per data key, how
 // many records remain under it. Rows are streamed: content is never all in
 // memory.
-func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int) (map[string]bool, map[string]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, account, dedup_key, sent_at, ingested_at, text, record, findings, key_id FROM records ORDER BY seq`)
+func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int, sealer *sealing.Sealer, index *indexExpectation) (map[string]bool, map[string]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id, account, dedup_key, sent_at, ingested_at, text, record, findings, key_id FROM records ORDER BY seq`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("while reading the records: %w", err)
 	}
@@ -33,9 +36,10 @@ func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, reco
 	plaintext := 0
 	for rows.Next() {
 		var row storedRow
-		if err := rows.Scan(&row.id, &row.account, &row.dedupKey, &row.sentAt, &row.ingestedAt, &row.text, &row.body, &row.findings, &row.keyID); err != nil {
+		if err := rows.Scan(&row.seq, &row.id, &row.account, &row.dedupKey, &row.sentAt, &row.ingestedAt, &row.text, &row.body, &row.findings, &row.keyID); err != nil {
 			return nil, nil, fmt.Errorf("while reading the records: %w", err)
 		}
+		index.record(row.seq)
 		r.Counts.Records++
 		present[row.id] = true
 		if row.keyID.Valid {
@@ -53,10 +57,14 @@ func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, reco
 		for _, diff := range recordLeafDiffs(leaf.Leaf, row) {
 			r.problem(KindRecord, where, "%s (leaf %s)", diff, leaf.Where)
 		}
-		if !row.keyID.Valid {
-			for _, diff := range derivedColumnDiffs(row) {
+		switch {
+		case !row.keyID.Valid:
+			for _, diff := range derivedColumnDiffs(row, row.body, true) {
 				r.problem(KindRecord, where, "%s", diff)
 			}
+			index.text(row.seq, row.text)
+		case sealer != nil:
+			checkOpened(ctx, r, where, sealer, leaf.Leaf, row, index)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -68,8 +76,41 @@ func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, reco
 	return present, perKey, nil
 }
 
+// checkOpened decrypts a sealed record with the key-encryption key the
+// auditor was given and checks the plaintext against the leaf, which
+// commits to it, and against the columns derived from it.
+func checkOpened(ctx context.Context, r *Report, where string, sealer *sealing.Sealer, leaf store.Leaf, row storedRow, index *indexExpectation) {
+	body, findings, err := sealer.Open(ctx, store.AccountKey(row.account), row.id, row.keyID.String, row.body, row.findings)
+	if errors.Is(err, keys.ErrShredded) {
+		return // reported as a record under a destroyed key
+	}
+	if err != nil {
+		r.problem(KindRecord, where, "cannot be decrypted: %v", err)
+		return
+	}
+	r.Counts.RecordsOpened++
+	if got := sha256Hex(body); got != leaf.RecordSHA256 {
+		r.problem(KindRecord, where, "the decrypted record hashes to %s, the log says %s: the record was altered", got, leaf.RecordSHA256)
+	}
+	var gotFindings string
+	if len(findings) > 0 {
+		gotFindings = sha256Hex(findings)
+	}
+	if gotFindings != leaf.FindingsSHA256 {
+		r.problem(KindRecord, where, "the decrypted findings hash to %q, the log says %q", gotFindings, leaf.FindingsSHA256)
+	}
+	for _, diff := range derivedColumnDiffs(row, body, false) {
+		r.problem(KindRecord, where, "%s", diff)
+	}
+	var rec capture.Record
+	if json.Unmarshal(body, &rec) == nil {
+		index.text(row.seq, rec.Text)
+	}
+}
+
 // storedRow is one row of records.
 type storedRow struct {
+	seq                         int64
 	id, account, dedupKey, text string
 	sentAt, ingestedAt          int64
 	body, findings              []byte
@@ -121,13 +162,14 @@ func recordLeafDiffs(leaf store.Leaf, row storedRow) []string {
 	return diffs
 }
 
-// derivedColumnDiffs compares the columns copied out of a record stored in
-// the clear with the record bytes the log commits to: holds match on text
-// and sent_at and purges on sent_at, so editing them could take a held
-// record out of its hold or make a young record purgeable.
-func derivedColumnDiffs(row storedRow) []string {
+// derivedColumnDiffs compares the columns copied out of a record with the
+// record's plaintext, which the log commits to: holds match on text and
+// sent_at and purges on sent_at, so editing them could take a held record
+// out of its hold or make a young record purgeable. A sealed record keeps
+// no text column (withText false).
+func derivedColumnDiffs(row storedRow, body []byte, withText bool) []string {
 	var rec capture.Record
-	if err := json.Unmarshal(row.body, &rec); err != nil {
+	if err := json.Unmarshal(body, &rec); err != nil {
 		return []string{fmt.Sprintf("the stored record is not a capture record: %v", err)}
 	}
 	var diffs []string
@@ -140,7 +182,7 @@ func derivedColumnDiffs(row storedRow) []string {
 	if rec.SentAt.UnixNano() != row.sentAt {
 		diffs = append(diffs, fmt.Sprintf("the sent_at column (%d) differs from the record's sentAt (%d)", row.sentAt, rec.SentAt.UnixNano()))
 	}
-	if rec.Text != row.text {
+	if withText && rec.Text != row.text {
 		diffs = append(diffs, "the text column (used by search and holds) differs from the record's text")
 	}
 	return diffs

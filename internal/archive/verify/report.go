@@ -52,6 +52,9 @@ const (
 	// record sealed under a missing or destroyed key, a destruction that
 	// was not logged or certified, or a destroyed key that came back.
 	KindDataKey Kind = "data-key"
+	// KindIndex: the search index disagrees with the records: entries of a
+	// record that is gone, or a record missing or altered in it.
+	KindIndex Kind = "index"
 	// KindHold: the holds tables differ from the holds the audit trail
 	// placed and released.
 	KindHold Kind = "hold"
@@ -73,10 +76,12 @@ func (p Problem) String() string { return fmt.Sprintf("%s: %s: %s", p.Kind, p.Wh
 
 // Counts are what was examined.
 type Counts struct {
-	Leaves            uint64 `json:"leaves"`
-	RecordLeaves      uint64 `json:"recordLeaves"`
-	AuditLeaves       uint64 `json:"auditLeaves"`
-	Records           uint64 `json:"records"`
+	Leaves       uint64 `json:"leaves"`
+	RecordLeaves uint64 `json:"recordLeaves"`
+	AuditLeaves  uint64 `json:"auditLeaves"`
+	Records      uint64 `json:"records"`
+	// RecordsOpened were decrypted with the key-encryption key given.
+	RecordsOpened     uint64 `json:"recordsOpened,omitempty"`
 	AuditEvents       uint64 `json:"auditEvents"`
 	Checkpoints       uint64 `json:"checkpoints"`
 	PurgeCertificates uint64 `json:"purgeCertificates"`
