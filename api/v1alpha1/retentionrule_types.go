@@ -81,6 +81,10 @@ type PurgeResult struct {
 	Purged int64 `json:"purged"`
 	// heldBack records eligible but under a legal hold.
 	HeldBack int64 `json:"heldBack"`
+	// keysDestroyed counts the data keys crypto-shredded: months whose last
+	// record the run purged, now unreadable wherever a copy lies.
+	// +optional
+	KeysDestroyed int32 `json:"keysDestroyed,omitempty"`
 	// dryRun is true when nothing was deleted.
 	// +optional
 	DryRun bool `json:"dryRun,omitempty"`

@@ -163,20 +163,21 @@ func (r *RetentionRuleReconciler) purge(ctx context.Context, rule *v1alpha1.Rete
 	}
 	result.Purged = report.Purged
 	result.HeldBack = report.HeldBack
+	result.KeysDestroyed = int32(report.KeysDestroyed)
 	result.Certificate = report.CertificateSHA256
 	reason, verb := v1alpha1.ReasonPurgeSucceeded, "purged"
 	if rule.Spec.Purge.DryRun {
 		reason, verb = v1alpha1.ReasonPurgeDryRun, "would purge"
 	}
-	note := fmt.Sprintf("%s %d records sent before %s from %d accounts; %d held back by legal holds",
-		verb, report.Purged, cutoff.UTC().Format(time.RFC3339), len(governed), report.HeldBack)
+	note := fmt.Sprintf("%s %d records sent before %s from %d accounts; %d held back by legal holds; %d data keys destroyed",
+		verb, report.Purged, cutoff.UTC().Format(time.RFC3339), len(governed), report.HeldBack, report.KeysDestroyed)
 	setCondition(&rule.Status.Conditions, gen, v1alpha1.ConditionLastPurgeSucceeded, metav1.ConditionTrue, reason, note)
 	// A purge is a state change even when the condition stays True.
 	if r.Recorder != nil {
 		r.Recorder.Eventf(rule, nil, corev1.EventTypeNormal, reason, "Purge", "%s", note)
 	}
 	logf.FromContext(ctx).Info("Ran retention purge", "purged", report.Purged, "heldBack", report.HeldBack,
-		"accounts", len(governed), "dryRun", rule.Spec.Purge.DryRun, "certificate", report.CertificateSHA256)
+		"keysDestroyed", report.KeysDestroyed, "accounts", len(governed), "dryRun", rule.Spec.Purge.DryRun, "certificate", report.CertificateSHA256)
 }
 
 // governedAccounts returns how many accounts the rule selects, and those for
