@@ -155,7 +155,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, id Identity
 		s.refuse(w, r, http.StatusForbidden, "forbidden", fmt.Sprintf("%s may not list messages in namespace %s", id.Username, q.Account.Namespace()))
 		return
 	}
-	if err := s.store.RecordAccess(r.Context(), id.Username, string(q.Account), r.URL.RawQuery); err != nil {
+	if err := s.store.RecordAccess(r.Context(), id.Username, store.AuditRead, string(q.Account), r.URL.RawQuery); err != nil {
 		s.storeFailed(w, r, err)
 		return
 	}

@@ -193,6 +193,10 @@ type StoredRecord struct {
 	Account    AccountKey        `json:"account"`
 	Custodian  string            `json:"custodian"`
 	IngestedAt time.Time         `json:"ingestedAt"`
+	// RecordBytes and FindingsBytes are the record and findings exactly as
+	// the log's record leaf hashes them, for exports that prove each record.
+	RecordBytes   []byte `json:"-"`
+	FindingsBytes []byte `json:"-"`
 }
 
 // AuditEvent is one entry of the archive's audit trail. Every ingest batch,
@@ -216,7 +220,17 @@ const (
 	AuditKeyDestroyed = "key.destroyed"
 	// AuditRead is a person's read of archived content (a listing or search).
 	AuditRead = "records.read"
+	// AuditExport is an export of archived content for eDiscovery.
+	AuditExport = "records.export"
 )
+
+// ValidateAccess checks that action is one RecordAccess records.
+func ValidateAccess(action string) error {
+	if action != AuditRead && action != AuditExport {
+		return fmt.Errorf("%w: %q is not an access to record (want %s or %s)", ErrInvalid, action, AuditRead, AuditExport)
+	}
+	return nil
+}
 
 // Store is the archive's storage. Every method is safe for concurrent use.
 type Store interface {
@@ -234,9 +248,10 @@ type Store interface {
 	List(ctx context.Context, q Query) ([]StoredRecord, string, error)
 	// Audit returns the audit trail after a sequence number, oldest first.
 	Audit(ctx context.Context, after int64, limit int) ([]AuditEvent, int64, error)
-	// RecordAccess appends a read to the audit trail, durably, before the
-	// content is returned, so no read of the archive goes unrecorded.
-	RecordAccess(ctx context.Context, actor, subject, detail string) error
+	// RecordAccess appends a read or an export (AuditRead, AuditExport) to
+	// the audit trail, durably, before the content is returned, so no read
+	// of the archive goes unrecorded.
+	RecordAccess(ctx context.Context, actor, action, subject, detail string) error
 	Ping(ctx context.Context) error
 	Close() error
 }

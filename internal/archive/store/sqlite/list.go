@@ -130,6 +130,7 @@ func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query
 			}
 		}
 		sr.IngestedAt = fromNanos(ingested)
+		sr.RecordBytes, sr.FindingsBytes = body, findings
 		out = append(out, sr)
 		seqs = append(seqs, seq)
 	}

@@ -356,9 +356,12 @@ func (s *Store) audit(ctx context.Context, tx *sql.Tx, actor, action, subject, d
 }
 
 // RecordAccess implements store.Store.
-func (s *Store) RecordAccess(ctx context.Context, actor, subject, detail string) error {
+func (s *Store) RecordAccess(ctx context.Context, actor, action, subject, detail string) error {
+	if err := store.ValidateAccess(action); err != nil {
+		return err
+	}
 	return s.exclusive(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return s.audit(ctx, tx, actor, store.AuditRead, subject, detail)
+		return s.audit(ctx, tx, actor, action, subject, detail)
 	})
 }
 

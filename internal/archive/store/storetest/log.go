@@ -68,7 +68,7 @@ func testLog(t *testing.T, s store.Store) {
 	c := Envelope("log-3", base.Add(2*time.Minute), "第三条", 0)
 	ingest(t, s, acctA, "Alice", a, b)
 	ingest(t, s, acctA, "Alice", b, c) // b again: no second record leaf
-	if err := s.RecordAccess(ctx, "auditor@example.com", string(acctA), "q=第三条"); err != nil {
+	if err := s.RecordAccess(ctx, "auditor@example.com", store.AuditRead, string(acctA), "q=第三条"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PutHold(ctx, store.Hold{ID: "desk/h", Accounts: []store.AccountKey{acctA}, Query: "第三条", Reason: "inquiry", Actor: "test"}); err != nil {
@@ -117,6 +117,30 @@ func testLog(t *testing.T, s store.Store) {
 	}
 	proveRecords(cp, leaves, a.Record.ID, b.Record.ID, c.Record.ID)
 
+	// Listed records carry the exact bytes their leaves hash, which is what
+	// an export hands an auditor to recompute them.
+	listed, _, err := s.List(ctx, store.Query{Account: acctA})
+	if err != nil || len(listed) != 3 {
+		t.Fatalf("list = %d records, %v", len(listed), err)
+	}
+	for _, sr := range listed {
+		idx, err := l.RecordLeafIndex(ctx, sr.Record.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf := leaves[idx]
+		var findings string
+		if len(sr.FindingsBytes) > 0 {
+			findings = sha256Hex(sr.FindingsBytes)
+		}
+		if sha256Hex(sr.RecordBytes) != lf.RecordSHA256 || findings != lf.FindingsSHA256 {
+			t.Fatalf("record %s: listed bytes do not hash to its leaf %+v", sr.Record.ID, lf)
+		}
+	}
+	if err := s.RecordAccess(ctx, "auditor@example.com", store.AuditIngest, string(acctA), "x"); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("recording an ingest as an access: %v, want ErrInvalid", err)
+	}
+
 	// A purge deletes content, never leaves: the old proofs hold against
 	// the new checkpoint, which extends the old one.
 	if _, err := s.ReleaseHold(ctx, "desk/h", "closed", "test"); err != nil {
@@ -149,4 +173,9 @@ func testLog(t *testing.T, s store.Store) {
 	if _, err := l.RecordLeafIndex(ctx, "no-such-record"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an unknown record: %v", err)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -314,7 +314,7 @@ func testAudit(t *testing.T, s store.Store) {
 	_, _ = s.PutHold(ctx, store.Hold{ID: "desk/h", Accounts: []store.AccountKey{acctA}, Reason: "r", Actor: "lawyer"})
 	_, _ = s.ReleaseHold(ctx, "desk/h", "done", "lawyer")
 	_, _ = s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{acctA}, Cutoff: base.Add(time.Hour), MaxRecords: 1, Rule: "desk/r", Actor: "manager"})
-	if err := s.RecordAccess(ctx, "reviewer", string(acctA), "q=x"); err != nil {
+	if err := s.RecordAccess(ctx, "reviewer", store.AuditRead, string(acctA), "q=x"); err != nil {
 		t.Fatal(err)
 	}
 	events, last, err := s.Audit(ctx, 0, 100)
