@@ -117,6 +117,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/log/leaves", s.route("log.leaves", s.authenticated(s.logLeaves)))
 	mux.Handle("GET /v1/log/proof/inclusion", s.route("log.inclusion", s.authenticated(s.logInclusion)))
 	mux.Handle("GET /v1/log/proof/consistency", s.route("log.consistency", s.authenticated(s.logConsistency)))
+	mux.Handle("GET /v1/log/tlog/checkpoint", s.route("log.tlog.checkpoint", s.authenticated(s.tlogCheckpoint)))
+	mux.Handle("GET /v1/log/tlog/tile/{path...}", s.route("log.tlog.tile", s.authenticated(s.tlogTile)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{}))

@@ -66,7 +66,9 @@ func buildArchive(t *testing.T) archive {
 		return err
 	})
 	mustDo(t, func() error { _, err := st.Ingest(ctx, bob, "Bob", "connector", []capture.Envelope{bobs}); return err })
-	mustDo(t, func() error { return st.RecordAccess(ctx, "auditor@example.com", store.AuditRead, string(alice), "q=announcement") })
+	mustDo(t, func() error {
+		return st.RecordAccess(ctx, "auditor@example.com", store.AuditRead, string(alice), "q=announcement")
+	})
 	mustDo(t, func() error {
 		_, err := st.PutHold(ctx, store.Hold{ID: "desk/inquiry", Accounts: []store.AccountKey{alice}, Query: "inquiry", Reason: "SEC inquiry", Actor: "legal"})
 		return err

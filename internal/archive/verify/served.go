@@ -98,8 +98,12 @@ func Served(ctx context.Context, opts ServedOptions) (*Report, error) {
 			log.add(r, fmt.Sprintf("leaf %d", start+uint64(i)), body)
 		}
 	}
-	if checkRootAt(r, KindCheckpointRoot, "/v1/log/checkpoint", cp, log) {
+	leavesOK := checkRootAt(r, KindCheckpointRoot, "/v1/log/checkpoint", cp, log)
+	if leavesOK {
 		r.Checkpoint, r.NewestNote = summarize(cp), note
+	}
+	if err := checkServedTiles(ctx, c, r, opts.Verifier, cp, log, leavesOK); err != nil {
+		return nil, err
 	}
 	if opts.PreviousCheckpoint != nil {
 		if err := checkServedPrevious(ctx, c, r, opts, cp, log); err != nil {

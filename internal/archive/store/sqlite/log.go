@@ -332,6 +332,26 @@ func (s *Store) ConsistencyProof(_ context.Context, size1, size2 uint64) ([]tlog
 	return s.seq.tree.ConsistencyProof(size1, size2)
 }
 
+// TreeHashes implements store.Log. Each call of the returned function takes
+// the read lock only for one lookup, so serving a tile never holds up the
+// writer for long.
+func (s *Store) TreeHashes(_ context.Context, size uint64) (tlog.HashAtFunc, error) {
+	s.seq.mu.RLock()
+	have := s.seq.tree.Size()
+	s.seq.mu.RUnlock()
+	if size > have {
+		return nil, fmt.Errorf("%w: tree of size %d (the log has %d leaves)", store.ErrInvalid, size, have)
+	}
+	return func(level uint8, index uint64) (tlog.Hash, error) {
+		if level >= 64 || index >= size>>level {
+			return tlog.Hash{}, fmt.Errorf("%w: no complete subtree at level %d index %d in the tree of size %d", store.ErrInvalid, level, index, size)
+		}
+		s.seq.mu.RLock()
+		defer s.seq.mu.RUnlock()
+		return s.seq.tree.HashAt(level, index)
+	}, nil
+}
+
 // RecordLeafIndex implements store.Log.
 func (s *Store) RecordLeafIndex(ctx context.Context, recordID string) (uint64, error) {
 	var idx uint64
