@@ -31,6 +31,7 @@ func Main(args []string) int {
 		newScanCommand(),
 		newLogKeyCommand(),
 		newVerifyCommand(),
+		newExportCommand(),
 	)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

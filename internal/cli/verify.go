@@ -11,8 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-operator/vigil/internal/archive/tlog"
+	"github.com/vigil-operator/vigil/internal/archive/export"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
+	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	"github.com/vigil-operator/vigil/internal/archive/verify"
 )
 
@@ -24,18 +25,18 @@ const (
 )
 
 type verifyFlags struct {
-	dataDir, url, tokenFile            string
-	verifierKey, verifierKeyString     string
-	previousCheckpoint, saveCheckpoint string
-	kekFile, kekID                     string
-	previousKEKs                       []string
-	json                               bool
+	dataDir, url, tokenFile, exportPath string
+	verifierKey, verifierKeyString      string
+	previousCheckpoint, saveCheckpoint  string
+	kekFile, kekID                      string
+	previousKEKs                        []string
+	json                                bool
 }
 
 func newVerifyCommand() *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify (--data-dir DIR | --url URL --token-file FILE --verifier-key FILE)",
+		Use:   "verify (--data-dir DIR | --url URL --token-file FILE --verifier-key FILE | --export DIR|ZIP --verifier-key FILE)",
 		Short: "Prove offline that an archive has not been altered",
 		Long: `verify checks an archive's tamper-evident log and everything it commits to.
 
@@ -45,6 +46,9 @@ data keys, the holds and the search index. Given the key-encryption key
 (--kek-file), it also opens every sealed record and checks its plaintext
 and its search terms.
 With --url it checks a running archive's log through its API.
+With --export it checks an eDiscovery export (a folder or a zip): every file
+against the manifest, every record against its leaf and inclusion proof, and
+the checkpoint against the pinned key.
 
 Pin the verifier key you were given out of band (--verifier-key): a key read
 from the archive itself only shows that the archive agrees with itself.
@@ -67,6 +71,7 @@ Exit status: 0 no problem, 1 problems found, 2 could not verify.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data-dir", "", "the archive's data folder (holding archive.db)")
 	fl.StringVar(&f.url, "url", "", "a running archive's base URL")
+	fl.StringVar(&f.exportPath, "export", "", "an export to check: its folder, or its zip")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding a bearer token allowed to read the log (with --url)")
 	fl.StringVar(&f.verifierKey, "verifier-key", "", "file holding the pinned checkpoint verifier key")
 	fl.StringVar(&f.verifierKeyString, "verifier-key-string", "", "the pinned checkpoint verifier key itself")
@@ -79,9 +84,22 @@ Exit status: 0 no problem, 1 problems found, 2 could not verify.`,
 	return cmd
 }
 
+// verifyReport is what each mode reports.
+type verifyReport interface {
+	OK() bool
+	WriteText(io.Writer) error
+}
+
 // runVerify runs one verification and returns the exit status.
 func runVerify(ctx context.Context, f verifyFlags, stdout, stderr io.Writer) int {
-	report, err := verifyArchive(ctx, f)
+	var report verifyReport
+	var archiveReport *verify.Report
+	var err error
+	if f.exportPath != "" {
+		report, err = verifyExport(ctx, f)
+	} else if archiveReport, err = verifyArchive(ctx, f); err == nil {
+		report = archiveReport
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "vigil verify:", err)
 		return verifyExitError
@@ -100,14 +118,48 @@ func runVerify(ctx context.Context, f verifyFlags, stdout, stderr io.Writer) int
 	if !report.OK() {
 		return verifyExitProblems
 	}
-	if f.saveCheckpoint != "" && report.NewestNote != nil {
+	if f.saveCheckpoint != "" && archiveReport != nil && archiveReport.NewestNote != nil {
 		// Only a checkpoint that verified and matched the leaves is kept.
-		if err := os.WriteFile(f.saveCheckpoint, report.NewestNote, 0o644); err != nil {
+		if err := os.WriteFile(f.saveCheckpoint, archiveReport.NewestNote, 0o644); err != nil {
 			fmt.Fprintln(stderr, "vigil verify: while saving the checkpoint:", err)
 			return verifyExitError
 		}
 	}
 	return verifyExitOK
+}
+
+// verifyExport checks an export folder or zip against the pinned key.
+func verifyExport(ctx context.Context, f verifyFlags) (*export.Report, error) {
+	if f.dataDir != "" || f.url != "" {
+		return nil, errors.New("give exactly one of --data-dir, --url and --export")
+	}
+	verifier, err := pinnedVerifier(f)
+	if err != nil {
+		return nil, err
+	}
+	if verifier == nil {
+		return nil, errors.New("--export needs the pinned --verifier-key or --verifier-key-string: an export's own checkpoint proves nothing without it")
+	}
+	// The checkpoint's origin is the key's name (vigil log-key names keys
+	// after the log's origin).
+	origin, verifiers := verifier.Name(), []*tlog.Verifier{verifier}
+	info, err := os.Stat(f.exportPath)
+	if err != nil {
+		return nil, fmt.Errorf("while opening the export: %w", err)
+	}
+	if info.IsDir() {
+		return export.VerifyDir(ctx, f.exportPath, origin, verifiers)
+	}
+	file, err := os.Open(f.exportPath)
+	if err != nil {
+		return nil, fmt.Errorf("while opening the export: %w", err)
+	}
+	defer file.Close()
+	r, err := export.VerifyZip(ctx, file, info.Size(), origin, verifiers)
+	if r != nil {
+		r.Source = f.exportPath
+	}
+	return r, err
 }
 
 func verifyArchive(ctx context.Context, f verifyFlags) (*verify.Report, error) {

@@ -121,7 +121,9 @@ func TestVerifyCommandJSON(t *testing.T) {
 	}
 	// The record is gone, and its words are still in the index.
 	if len(r.Problems) != 2 || r.Kinds()[verify.KindIndex] != 1 ||
-		!slices.ContainsFunc(r.Problems, func(p verify.Problem) bool { return p.Kind == verify.KindRecordMissing && p.Where == "record "+recordID }) {
+		!slices.ContainsFunc(r.Problems, func(p verify.Problem) bool {
+			return p.Kind == verify.KindRecordMissing && p.Where == "record "+recordID
+		}) {
 		t.Fatalf("problems %+v", r.Problems)
 	}
 }

@@ -22,6 +22,8 @@ const ReviewGroup = "review.vigil.dev"
 const (
 	ResourceMessages = "messages"
 	ResourceAudit    = "audit"
+	// ResourceExports: `create` lets a reviewer produce eDiscovery exports.
+	ResourceExports = "exports"
 )
 
 // Authorizer decides what an identity may do beyond the fixed rules (a

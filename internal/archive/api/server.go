@@ -7,6 +7,7 @@
 //	POST   /v1/purge                                                    (admin)
 //	PUT    /v1/holds/{namespace}/{name}    GET  …   DELETE …            (admin)
 //	GET    /v1/audit?after=&limit=                                      (admin, or RBAC get audit.review.vigil.dev)
+//	POST   /v1/exports                                                  (admin, or RBAC create exports.review.vigil.dev)
 //	GET    /v1/log/...  checkpoint, verifier, leaves, proofs (see log.go) (same as the audit trail)
 //	GET    /healthz  /readyz  /metrics
 //
@@ -112,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/holds/{namespace}/{name}", s.route("hold.get", s.authenticated(s.admin(s.getHold))))
 	mux.Handle("DELETE /v1/holds/{namespace}/{name}", s.route("hold.release", s.authenticated(s.admin(s.releaseHold))))
 	mux.Handle("GET /v1/audit", s.route("audit", s.authenticated(s.audit)))
+	mux.Handle("POST /v1/exports", s.route("export", s.authenticated(s.createExport)))
 	mux.Handle("GET /v1/log/checkpoint", s.route("log.checkpoint", s.authenticated(s.logCheckpoint)))
 	mux.Handle("GET /v1/log/verifier", s.route("log.verifier", s.authenticated(s.logVerifier)))
 	mux.Handle("GET /v1/log/leaves", s.route("log.leaves", s.authenticated(s.logLeaves)))

@@ -80,37 +80,9 @@ func (e *Error) Unwrap() error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	u := c.base.JoinPath(path)
-	u.RawQuery = query.Encode()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("while encoding the request: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	resp, err := c.send(ctx, method, path, query, body)
 	if err != nil {
-		return fmt.Errorf("while building the request: %w", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	token := c.token
-	if c.tokenFile != "" {
-		b, err := os.ReadFile(c.tokenFile)
-		if err != nil {
-			return fmt.Errorf("while reading the archive token: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("while calling the archive (%s %s): %w", method, path, err)
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -130,6 +102,72 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 	}
 	return nil
+}
+
+// send makes a request and returns the answer unread.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	u := c.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("while encoding the request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("while building the request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	token := c.token
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("while reading the archive token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("while calling the archive (%s %s): %w", method, path, err)
+	}
+	return resp, nil
+}
+
+// Export streams an eDiscovery export (a zip) into w and returns the SHA-256
+// of its manifest, which the archive logged. An export cut short fails: what
+// reached w then has no manifest and must be discarded.
+func (c *Client) Export(ctx context.Context, req api.ExportRequest, w io.Writer) (string, error) {
+	resp, err := c.send(ctx, http.MethodPost, "v1/exports", nil, req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var eb api.ErrorBody
+		_ = json.Unmarshal(data, &eb)
+		return "", &Error{Status: resp.StatusCode, Reason: eb.Reason, Message: eb.Error}
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return "", fmt.Errorf("while receiving the export: %w", err)
+	}
+	status := resp.Trailer.Get(api.ExportStatusTrailer)
+	sha, ok := strings.CutPrefix(status, "ok ")
+	if !ok {
+		if status == "" {
+			status = "the archive sent no status: the export was cut short"
+		}
+		return "", fmt.Errorf("the export failed: %s", status)
+	}
+	return sha, nil
 }
 
 func accountPath(prefix string, k store.AccountKey, suffix ...string) string {
