@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 )
 
@@ -19,14 +18,7 @@ import (
 // the purge audit event's detail, so the purge leaf's detailSHA256 is the
 // certificate's SHA-256: that is what ties a certificate to the log.
 type purgeCertificate struct {
-	ID              string             `json:"id"`
-	Request         store.PurgeRequest `json:"request"`
-	Purged          int64              `json:"purged"`
-	DryRun          bool               `json:"dryRun"`
-	PurgedIDsSHA256 string             `json:"purgedIDsSHA256"`
-	// PurgedRecords and DestroyedKeys are in certificates of schema 5 on.
-	PurgedRecords []string           `json:"purgedRecords"`
-	DestroyedKeys []keys.Destruction `json:"destroyedKeys"`
+	store.PurgeCertificate
 
 	purged map[string]bool
 }

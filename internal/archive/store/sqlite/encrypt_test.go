@@ -140,7 +140,7 @@ func TestPurgeDestroysAnEmptiedMonthsKey(t *testing.T) {
 	if rep.Purged != 2 || rep.KeysDestroyed != 1 {
 		t.Fatalf("second purge = %+v, want March's record and key, and the late record", rep)
 	}
-	var cert certificate
+	var cert store.PurgeCertificate
 	var body []byte
 	if err := s.reader.QueryRowContext(ctx, `SELECT body FROM purge_certificates WHERE id = ?`, rep.CertificateID).Scan(&body); err != nil {
 		t.Fatal(err)

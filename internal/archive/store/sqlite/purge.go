@@ -2,38 +2,14 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
-	"github.com/vigil-operator/vigil/internal/capture"
 )
-
-// certificate is the archive's record of one purge. Its SHA-256 is returned to
-// the RetentionRule; the tamper-evident log will sign it.
-type certificate struct {
-	ID       string             `json:"id"`
-	Request  store.PurgeRequest `json:"request"`
-	Eligible int64              `json:"eligible"`
-	Purged   int64              `json:"purged"`
-	HeldBack int64              `json:"heldBack"`
-	DryRun   bool               `json:"dryRun"`
-	// PurgedIDsSHA256 is sha256 over the purged record ids, sorted, one a line.
-	PurgedIDsSHA256 string `json:"purgedIDsSHA256"`
-	// PurgedRecords are those ids, so an auditor can check each against
-	// its log leaf: sent before the cutoff, of an account named here.
-	PurgedRecords []string `json:"purgedRecords,omitempty"`
-	// DestroyedKeys are the data keys crypto-shredded because no record
-	// sealed under them remained and their month had left retention.
-	DestroyedKeys []keys.Destruction `json:"destroyedKeys,omitempty"`
-	At            string             `json:"at"`
-}
 
 // Purge deletes records of the given accounts sent before the cutoff, except
 // those under an active hold. The hold check, the deletes, the statistics and
@@ -92,8 +68,6 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		for i, v := range victims {
 			ids[i] = v.id
 		}
-		sort.Strings(ids)
-		idsDigest := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 
 		if !req.DryRun && len(victims) > 0 {
 			perAccount := map[string][2]int64{}
@@ -135,19 +109,13 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		}
 		report.KeysDestroyed = len(destroyed)
 		shredded = destroyed
-		cert := certificate{
-			ID: capture.NewID(s.now()), Request: req, Eligible: report.Eligible, Purged: report.Purged,
-			HeldBack: report.HeldBack, DryRun: req.DryRun, PurgedIDsSHA256: hex.EncodeToString(idsDigest[:]),
-			PurgedRecords: ids, DestroyedKeys: destroyed,
-			At: s.now().UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
-		}
-		body, err := json.Marshal(cert)
+		cert := store.NewPurgeCertificate(s.now(), req, report, ids, destroyed)
+		body, sum, err := cert.Seal()
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
 		report.CertificateID = cert.ID
-		report.CertificateSHA256 = hex.EncodeToString(sum[:])
+		report.CertificateSHA256 = sum
 		if _, err := tx.ExecContext(ctx, `INSERT INTO purge_certificates (id, rule, body, sha256, created_at) VALUES (?, ?, ?, ?, ?)`,
 			cert.ID, req.Rule, body, report.CertificateSHA256, nanos(s.now())); err != nil {
 			return fmt.Errorf("while storing the purge certificate: %w", err)
