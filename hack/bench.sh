@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export GOFLAGS="${GOFLAGS:--mod=mod}"
 KUBEBUILDER_ASSETS="$(hack/setup-envtest.sh | tail -n 1)"
 export KUBEBUILDER_ASSETS
+# The segment benchmarks write to a real S3 server with Object Lock.
+hack/install-s3-server.sh >/dev/null
 
 # Packages with benchmarks, found rather than listed so new ones are included.
 pkgs=$(grep -rl --include='*_test.go' -E '^func Benchmark' . | xargs -n1 dirname | sort -u)

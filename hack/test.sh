@@ -4,7 +4,7 @@
 #   0. generated files match the Go markers; gofmt; go vet
 #   1. unit tests and fuzz seeds                 (go test)
 #   2. controller tests on a real kube-apiserver and etcd (envtest, built from Go modules)
-#   3. archive tests on SQLite
+#   3. archive tests on SQLite, PostgreSQL and an S3 server with Object Lock
 #   4. packaging: helm lint, chart render, server-side dry-run apply, OCI image
 #   5. end to end on `vigil dev`                  (test/e2e, build tag e2e)
 set -euo pipefail
@@ -25,6 +25,9 @@ if [[ -x hack/setup-helm.sh ]]; then
 	HELM="$(hack/setup-helm.sh | tail -n 1)"
 	export HELM
 fi
+
+step "Building the S3 server the segment tests check Object Lock against (MinIO, from its Go module, once)"
+hack/install-s3-server.sh >/dev/null
 
 step "Checking generated files, formatting and vet"
 make --no-print-directory verify
