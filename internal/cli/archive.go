@@ -20,6 +20,8 @@ import (
 
 	"github.com/vigil-operator/vigil/internal/archive/api"
 	"github.com/vigil-operator/vigil/internal/archive/keys"
+	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/store/postgres"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
@@ -46,6 +48,20 @@ type archiveOptions struct {
 	kekFile          string
 	kekID            string
 	previousKEKs     []string
+	backend          string
+	postgresDSNFile  string
+}
+
+// Storage backends of `vigil archive`.
+const (
+	backendSQLite   = "sqlite"
+	backendPostgres = "postgres"
+)
+
+// archiveStore is what the API needs of a backend: the store and its log.
+type archiveStore interface {
+	store.Store
+	store.Log
 }
 
 func newArchiveCommand() *cobra.Command {
@@ -86,6 +102,9 @@ func newArchiveCommand() *cobra.Command {
 	f.StringVar(&o.kekFile, "kek-file", "",
 		"file with the key-encryption key that wraps the records' data keys (32 random bytes, raw or base64, from a Secret); empty generates one in the data directory")
 	f.StringVar(&o.kekID, "kek-id", "kek-1", "name of the key in --kek-file; recorded beside every data key it wraps, so change it when the key changes")
+	f.StringVar(&o.backend, "store", backendSQLite, "where records, index and log live: sqlite (embedded, in --data-dir) or postgres")
+	f.StringVar(&o.postgresDSNFile, "postgres-dsn-file", "",
+		"with --store=postgres: file holding the connection string (from a Secret); PG* environment variables and a passfile also apply")
 	f.StringSliceVar(&o.previousKEKs, "previous-kek", nil,
 		"id=file of an earlier key-encryption key, kept only to unwrap data keys it wrapped until they are rewrapped (repeatable)")
 	return cmd
@@ -114,15 +133,7 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	default:
 		return fmt.Errorf("--auth must be %s or %s, not %q", authTokenReview, authStatic, o.auth)
 	}
-	signer, err := loadLogSigner(o.logSigningKey)
-	if err != nil {
-		return err
-	}
-	ring, err := loadKeyRing(o.kekFile, o.kekID, o.previousKEKs)
-	if err != nil {
-		return err
-	}
-	st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log.WithName("store"), LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
+	st, err := openArchiveStore(ctx, o, log.WithName("store"))
 	if err != nil {
 		return err
 	}
@@ -166,6 +177,49 @@ func serveArchive(ctx context.Context, o *archiveOptions, cfg *rest.Config, ln n
 	}
 	log.Info("Archive stopped")
 	return nil
+}
+
+// openArchiveStore opens the backend the flags name. PostgreSQL keeps no
+// data directory to generate keys in, and its replicas must share them, so
+// it needs the checkpoint key and the key-encryption key from Secrets.
+func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (archiveStore, error) {
+	signer, err := loadLogSigner(o.logSigningKey)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := loadKeyRing(o.kekFile, o.kekID, o.previousKEKs)
+	if err != nil {
+		return nil, err
+	}
+	switch o.backend {
+	case backendSQLite:
+		if o.postgresDSNFile != "" {
+			return nil, errors.New("--postgres-dsn-file needs --store=postgres")
+		}
+		st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	case backendPostgres:
+		if signer == nil || ring == nil {
+			return nil, errors.New("--store=postgres needs --log-signing-key-file and --kek-file: every replica must sign and encrypt with the same keys, so they come from Secrets")
+		}
+		dsn := ""
+		if o.postgresDSNFile != "" {
+			b, err := os.ReadFile(o.postgresDSNFile)
+			if err != nil {
+				return nil, fmt.Errorf("while reading --postgres-dsn-file: %w", err)
+			}
+			dsn = strings.TrimSpace(string(b))
+		}
+		st, err := postgres.Open(ctx, dsn, postgres.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("--store must be %s or %s, not %q", backendSQLite, backendPostgres, o.backend)
 }
 
 // loadKeyRing reads the key-encryption keys; no --kek-file leaves the store

@@ -52,3 +52,30 @@ func TestHelmArchiveKEK(t *testing.T) {
 		t.Fatal("a previous KEK without its Secret must be refused")
 	}
 }
+
+// TestHelmArchivePostgres: with store=postgres the DSN Secret is mounted
+// read-only and named to the archive; without the keys every replica must
+// share, the chart refuses to render.
+func TestHelmArchivePostgres(t *testing.T) {
+	values := `archive: {store: postgres, postgres: {dsnSecret: vigil-archive-db}, log: {signingKeySecret: vigil-archive-log-key}, encryption: {kekSecret: vigil-archive-kek}}`
+	in := install{t: t, objs: helmTemplate(t, "vigil", "vigil-system", values)}
+	checkFlagsParse(t, in)
+	var sts appsv1.StatefulSet
+	decode(t, in.find("StatefulSet", "vigil-system", "vigil-archive"), &sts)
+	c := sts.Spec.Template.Spec.Containers[0]
+	for _, want := range []string{"--store=postgres", "--postgres-dsn-file=/etc/vigil/postgres/dsn", "--kek-file=/etc/vigil/kek/current/kek"} {
+		if !slices.Contains(c.Args, want) {
+			t.Errorf("archive args %q lack %s", c.Args, want)
+		}
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		mounted = mounted || (m.Name == "postgres-dsn" && m.ReadOnly && m.MountPath == "/etc/vigil/postgres")
+	}
+	if !mounted {
+		t.Fatal("the DSN Secret is not mounted read-only")
+	}
+	if _, err := helmTemplateErr(t, "vigil", "vigil-system", `archive: {store: postgres, postgres: {dsnSecret: vigil-archive-db}}`); err == nil {
+		t.Fatal("postgres without the shared keys must be refused")
+	}
+}
