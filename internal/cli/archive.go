@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-operator/vigil/internal/archive/api"
 	"github.com/vigil-operator/vigil/internal/archive/keys"
+	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/postgres"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
@@ -50,6 +51,17 @@ type archiveOptions struct {
 	previousKEKs     []string
 	backend          string
 	postgresDSNFile  string
+	segments         segmentFlags
+}
+
+// segmentFlags configure the WORM copy of record content.
+type segmentFlags struct {
+	mode                      string
+	dir                       string
+	endpoint, bucket, region  string
+	accessKeyFile, secretFile string
+	insecure                  bool
+	retention, interval       time.Duration
 }
 
 // Storage backends of `vigil archive`.
@@ -105,6 +117,17 @@ func newArchiveCommand() *cobra.Command {
 	f.StringVar(&o.backend, "store", backendSQLite, "where records, index and log live: sqlite (embedded, in --data-dir) or postgres")
 	f.StringVar(&o.postgresDSNFile, "postgres-dsn-file", "",
 		"with --store=postgres: file holding the connection string (from a Secret); PG* environment variables and a passfile also apply")
+	f.StringVar(&o.segments.mode, "segments", "none", "where the WORM copy of record content goes: none, fs (--segments-dir) or s3 (a bucket with Object Lock)")
+	f.StringVar(&o.segments.dir, "segments-dir", "", "with --segments=fs: the directory of the segment store")
+	f.StringVar(&o.segments.endpoint, "s3-endpoint", "", "with --segments=s3: host[:port] of the S3 API")
+	f.StringVar(&o.segments.bucket, "s3-bucket", "", "with --segments=s3: the bucket, created with Object Lock enabled")
+	f.StringVar(&o.segments.region, "s3-region", "", "with --segments=s3: the bucket's region")
+	f.StringVar(&o.segments.accessKeyFile, "s3-access-key-file", "", "with --segments=s3: file holding the access key id; empty uses the AWS environment, shared credentials, IRSA or the instance role")
+	f.StringVar(&o.segments.secretFile, "s3-secret-key-file", "", "with --segments=s3: file holding the secret access key")
+	f.BoolVar(&o.segments.insecure, "s3-insecure", false, "with --segments=s3: plain HTTP, for a test server on loopback only")
+	f.DurationVar(&o.segments.retention, "worm-retention", 3*365*24*time.Hour,
+		"how long past the end of its month a segment stays locked in COMPLIANCE mode: the regulatory floor (SEC 17a-4: 3 years)")
+	f.DurationVar(&o.segments.interval, "segments-interval", sqlite.DefaultSegmentInterval, "how often new records are written to segments")
 	f.StringSliceVar(&o.previousKEKs, "previous-kek", nil,
 		"id=file of an earlier key-encryption key, kept only to unwrap data keys it wrapped until they are rewrapped (repeatable)")
 	return cmd
@@ -191,17 +214,24 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	segs, err := openSegments(ctx, o.segments)
+	if err != nil {
+		return nil, err
+	}
 	switch o.backend {
 	case backendSQLite:
 		if o.postgresDSNFile != "" {
 			return nil, errors.New("--postgres-dsn-file needs --store=postgres")
 		}
-		st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
+		st, err := sqlite.Open(ctx, o.dataDir, sqlite.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring, Segments: segs})
 		if err != nil {
 			return nil, err
 		}
 		return st, nil
 	case backendPostgres:
+		if segs != nil {
+			return nil, errors.New("--segments works with --store=sqlite only in this release")
+		}
 		if signer == nil || ring == nil {
 			return nil, errors.New("--store=postgres needs --log-signing-key-file and --kek-file: every replica must sign and encrypt with the same keys, so they come from Secrets")
 		}
@@ -220,6 +250,50 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 		return st, nil
 	}
 	return nil, fmt.Errorf("--store must be %s or %s, not %q", backendSQLite, backendPostgres, o.backend)
+}
+
+// openSegments opens the segment store the flags name; nil for none.
+func openSegments(ctx context.Context, f segmentFlags) (*sqlite.SegmentOptions, error) {
+	var backend segments.Backend
+	switch f.mode {
+	case "", "none":
+		return nil, nil
+	case "fs":
+		if f.dir == "" {
+			return nil, errors.New("--segments=fs needs --segments-dir")
+		}
+		fs, err := segments.NewFS(f.dir)
+		if err != nil {
+			return nil, err
+		}
+		backend = fs
+	case "s3":
+		cfg := segments.S3Config{Endpoint: f.endpoint, Bucket: f.bucket, Region: f.region, Insecure: f.insecure}
+		if cfg.Endpoint == "" || cfg.Bucket == "" {
+			return nil, errors.New("--segments=s3 needs --s3-endpoint and --s3-bucket")
+		}
+		for _, kf := range []struct {
+			path string
+			dst  *string
+		}{{f.accessKeyFile, &cfg.AccessKeyID}, {f.secretFile, &cfg.SecretAccessKey}} {
+			if kf.path == "" {
+				continue
+			}
+			b, err := os.ReadFile(kf.path)
+			if err != nil {
+				return nil, fmt.Errorf("while reading S3 credentials: %w", err)
+			}
+			*kf.dst = strings.TrimSpace(string(b))
+		}
+		s3, err := segments.NewS3(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		backend = s3
+	default:
+		return nil, fmt.Errorf("--segments must be none, fs or s3, not %q", f.mode)
+	}
+	return &sqlite.SegmentOptions{Backend: backend, Retention: f.retention, Interval: f.interval}, nil
 }
 
 // loadKeyRing reads the key-encryption keys; no --kek-file leaves the store

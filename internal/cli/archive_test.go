@@ -65,6 +65,33 @@ func TestArchiveOpensEachBackend(t *testing.T) {
 		})
 	}
 
+	// The WORM copy on the filesystem store: records reach a segment.
+	withSegments := base
+	withSegments.backend, withSegments.dataDir = backendSQLite, t.TempDir()
+	withSegments.segments = segmentFlags{mode: "fs", dir: t.TempDir(), retention: time.Hour, interval: time.Hour}
+	st, err := openArchiveStore(ctx, &withSegments, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Ingest(ctx, "desk/a", "A", "connector", []capture.Envelope{storetest.Envelope("seg-1", time.Now(), "x", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.(interface{ ShipSegments(context.Context) error }).ShipSegments(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	objects, _ := filepath.Glob(filepath.Join(withSegments.segments.dir, "objects", "segments", "desk", "a", "*", "*.seg"))
+	if len(objects) != 1 {
+		t.Fatalf("segment objects %v, want one", objects)
+	}
+	for _, bad := range []segmentFlags{{mode: "fs"}, {mode: "s3", bucket: "b"}, {mode: "tape"}} {
+		o := base
+		o.backend, o.segments = backendSQLite, bad
+		if _, err := openArchiveStore(ctx, &o, logr.Discard()); err == nil {
+			t.Fatalf("segments %+v accepted", bad)
+		}
+	}
+
 	noKeys := base
 	noKeys.backend, noKeys.postgresDSNFile, noKeys.kekFile = backendPostgres, dsnFile, ""
 	if _, err := openArchiveStore(ctx, &noKeys, logr.Discard()); err == nil || !strings.Contains(err.Error(), "--kek-file") {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-operator/vigil/internal/archive/export"
+	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	"github.com/vigil-operator/vigil/internal/archive/verify"
@@ -28,7 +29,7 @@ type verifyFlags struct {
 	dataDir, url, tokenFile, exportPath string
 	verifierKey, verifierKeyString      string
 	previousCheckpoint, saveCheckpoint  string
-	kekFile, kekID                      string
+	kekFile, kekID, segmentsDir         string
 	previousKEKs                        []string
 	json                                bool
 }
@@ -80,6 +81,7 @@ Exit status: 0 no problem, 1 problems found, 2 could not verify.`,
 	fl.StringVar(&f.kekFile, "kek-file", "", "with --data-dir: the archive's key-encryption key, to open and check the sealed records")
 	fl.StringVar(&f.kekID, "kek-id", sqlite.GeneratedKEKID, "the id of the key in --kek-file (the archive's --kek-id)")
 	fl.StringSliceVar(&f.previousKEKs, "previous-kek", nil, "id=file of an earlier key-encryption key (repeatable)")
+	fl.StringVar(&f.segmentsDir, "segments-dir", "", "with --data-dir: the filesystem segment store (the archive's --segments-dir), to read the WORM copy back")
 	fl.BoolVar(&f.json, "json", false, "write the report as JSON")
 	return cmd
 }
@@ -181,8 +183,17 @@ func verifyArchive(ctx context.Context, f verifyFlags) (*verify.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		return verify.DataDir(ctx, verify.DataDirOptions{Dir: f.dataDir, Verifier: verifier,
-			PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint, KeyRing: ring})
+		opts := verify.DataDirOptions{Dir: f.dataDir, Verifier: verifier,
+			PreviousCheckpoint: previous, PreviousSource: f.previousCheckpoint, KeyRing: ring}
+		if f.segmentsDir != "" {
+			fs, err := segments.NewFS(f.segmentsDir)
+			if err != nil {
+				return nil, err
+			}
+			defer fs.Close()
+			opts.Segments = fs
+		}
+		return verify.DataDir(ctx, opts)
 	}
 	if f.kekFile != "" {
 		return nil, errors.New("--kek-file works with --data-dir: a served archive's records are checked by their hashes only")

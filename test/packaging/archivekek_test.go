@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // TestHelmArchiveKEK: the key-encryption key Secret and earlier keys kept
@@ -77,5 +78,29 @@ func TestHelmArchivePostgres(t *testing.T) {
 	}
 	if _, err := helmTemplateErr(t, "vigil", "vigil-system", `archive: {store: postgres, postgres: {dsnSecret: vigil-archive-db}}`); err == nil {
 		t.Fatal("postgres without the shared keys must be refused")
+	}
+}
+
+// TestHelmArchiveSegments: the S3 WORM copy is named to the archive with its
+// bucket, retention and a read-only credentials Secret; without a bucket the
+// chart refuses to render.
+func TestHelmArchiveSegments(t *testing.T) {
+	values := `archive: {segments: {mode: s3, wormRetention: 52560h, s3: {endpoint: s3.eu-west-1.amazonaws.com, bucket: acme-vigil-worm, region: eu-west-1, credentialsSecret: vigil-archive-s3}}}`
+	in := install{t: t, objs: helmTemplate(t, "vigil", "vigil-system", values)}
+	checkFlagsParse(t, in)
+	var sts appsv1.StatefulSet
+	decode(t, in.find("StatefulSet", "vigil-system", "vigil-archive"), &sts)
+	c := sts.Spec.Template.Spec.Containers[0]
+	for _, want := range []string{"--segments=s3", "--s3-endpoint=s3.eu-west-1.amazonaws.com", "--s3-bucket=acme-vigil-worm",
+		"--s3-region=eu-west-1", "--s3-access-key-file=/etc/vigil/s3/accessKey", "--worm-retention=52560h"} {
+		if !slices.Contains(c.Args, want) {
+			t.Errorf("archive args %q lack %s", c.Args, want)
+		}
+	}
+	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "s3-credentials" && m.ReadOnly }) {
+		t.Fatal("the S3 credentials are not mounted read-only")
+	}
+	if _, err := helmTemplateErr(t, "vigil", "vigil-system", `archive: {segments: {mode: s3}}`); err == nil {
+		t.Fatal("s3 segments without a bucket must be refused")
 	}
 }

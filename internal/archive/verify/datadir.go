@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/vigil-operator/vigil/internal/archive/keys"
+	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
@@ -21,12 +22,13 @@ import (
 // Schema versions (PRAGMA user_version) of internal/archive/store/sqlite
 // this verifier understands: 2 added the log, 3 the search index, 4 changed
 // statistics only (nothing this verifier checks), 5 encryption at rest (data
-// keys, sealed records, holds matched on the index). A newer
+// keys, sealed records, holds matched on the index), 6 the WORM copy in
+// segments. A newer
 // schema may store things this code does not know to check, so it refuses
 // rather than report a clean bill of health it cannot back.
 const (
 	minSchemaVersion   = 2
-	knownSchemaVersion = 5
+	knownSchemaVersion = 6
 	// encryptionSchemaVersion added data keys and compiled hold queries.
 	encryptionSchemaVersion = 5
 )
@@ -48,6 +50,9 @@ type DataDirOptions struct {
 	KeyRing *keys.KeyRing
 	// Tenant owns the data keys (default sealing.DefaultTenant).
 	Tenant string
+	// Segments is the segment store holding the WORM copy, when the
+	// auditor can read it: each segment and record is then read back.
+	Segments segments.Backend
 }
 
 // DataDir verifies an archive's data folder without writing to it. The error
@@ -113,6 +118,9 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 		return nil, err
 	}
 	if err := checkIndex(ctx, tx, r, index); err != nil {
+		return nil, err
+	}
+	if err := checkSegments(ctx, tx, r, opts.Segments); err != nil {
 		return nil, err
 	}
 	if err := checkAuditEvents(ctx, tx, r, log); err != nil {

@@ -55,6 +55,9 @@ const (
 	// KindIndex: the search index disagrees with the records: entries of a
 	// record that is gone, or a record missing or altered in it.
 	KindIndex Kind = "index"
+	// KindSegment: the WORM copy in segments disagrees with the database,
+	// or a segment does not verify.
+	KindSegment Kind = "segment"
 	// KindHold: the holds tables differ from the holds the audit trail
 	// placed and released.
 	KindHold Kind = "hold"
@@ -88,6 +91,10 @@ type Counts struct {
 	// PurgedRecords are logged records whose content a purge removed.
 	PurgedRecords uint64 `json:"purgedRecords"`
 	DataKeys      uint64 `json:"dataKeys"`
+	// Segments are live segment objects; RecordsInSegments were read back
+	// from them and matched the database.
+	Segments          uint64 `json:"segments,omitempty"`
+	RecordsInSegments uint64 `json:"recordsInSegments,omitempty"`
 	// DestroyedKeys are data keys crypto-shredded by purges.
 	DestroyedKeys uint64 `json:"destroyedKeys"`
 }

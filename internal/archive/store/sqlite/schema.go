@@ -118,6 +118,33 @@ var migrations = []string{
 	CREATE INDEX records_key ON records (key_id) WHERE key_id IS NOT NULL;
 	CREATE INDEX records_account_seq ON records (account, seq);
 	ALTER TABLE holds ADD COLUMN match TEXT;`,
+	// The WORM copy (segments.go): each stored segment object, where each
+	// record is in one, and how far shipping has got.
+	`CREATE TABLE segments (
+		key          TEXT PRIMARY KEY,
+		version_id   TEXT NOT NULL,
+		account      TEXT NOT NULL,
+		bucket       TEXT NOT NULL,
+		key_id       TEXT NOT NULL,
+		size         INTEGER NOT NULL,
+		sha256       BLOB NOT NULL,
+		retain_until INTEGER NOT NULL,
+		legal_hold   INTEGER NOT NULL,
+		stored_at    INTEGER NOT NULL,
+		deleted_at   INTEGER
+	);
+	CREATE TABLE record_segments (
+		seq         INTEGER PRIMARY KEY,
+		segment_key TEXT NOT NULL,
+		offset      INTEGER NOT NULL,
+		length      INTEGER NOT NULL,
+		sha256      BLOB NOT NULL
+	);
+	CREATE INDEX record_segments_key ON record_segments (segment_key);
+	CREATE TABLE segment_shipping (
+		id          INTEGER PRIMARY KEY CHECK (id = 1),
+		shipped_seq INTEGER NOT NULL
+	);`,
 }
 
 // SchemaVersion is the number of migrations: PRAGMA user_version of an

@@ -49,6 +49,9 @@ type Options struct {
 	// KeyRing holds the key-encryption keys that wrap the data keys. Nil
 	// loads or creates KEKFile in the data directory (see LoadOrCreateKEK).
 	KeyRing *keys.KeyRing
+	// Segments, when set, writes a WORM copy of every record's content
+	// into segments (segments.go).
+	Segments *SegmentOptions
 	// Tenant names the data keys' owner (default sealing.DefaultTenant); it
 	// is bound into every record's ciphertext.
 	Tenant string
@@ -67,6 +70,8 @@ type Store struct {
 
 	// sealer encrypts records at rest.
 	sealer *sealing.Sealer
+	// shipper writes the WORM copy; nil without one.
+	shipper *shipper
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -156,6 +161,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	s.startShipper(opts.Segments)
 	return s, nil
 }
 
@@ -324,6 +330,10 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
+		// The shipper writes through the writer: stop it first.
+		s.mu.Unlock()
+		s.shipper.close()
+		s.mu.Lock()
 		close(s.closing)
 	}
 	s.mu.Unlock()
