@@ -22,6 +22,11 @@ type ExportRequest struct {
 	Query   string     `json:"query,omitempty"`
 	From    *time.Time `json:"from,omitempty"`
 	To      *time.Time `json:"to,omitempty"`
+	// Custodian, Conversation, Category and Severity filter as a search's.
+	Custodian    string `json:"custodian,omitempty"`
+	Conversation string `json:"conversation,omitempty"`
+	Category     string `json:"category,omitempty"`
+	Severity     string `json:"severity,omitempty"`
 	// Formats: rsmf, eml, dat; all three when empty.
 	Formats []export.Format `json:"formats,omitempty"`
 	Matter  string          `json:"matter,omitempty"`
@@ -162,7 +167,12 @@ func decodeExportRequest(r *http.Request) (ExportRequest, store.Query, error) {
 	if req.ExportID == "" {
 		req.ExportID = "export-" + capture.NewID(time.Now())
 	}
-	return req, store.Query{Account: account, Text: req.Query, From: req.From, To: req.To, Limit: exportPage}, nil
+	q := store.Query{Account: account, Text: req.Query, From: req.From, To: req.To, Limit: exportPage,
+		Custodian: req.Custodian, Conversation: req.Conversation, Category: req.Category, MinSeverity: req.Severity}
+	if err := q.ValidateFilters(); err != nil {
+		return req, q, err
+	}
+	return req, q, nil
 }
 
 // exportItems lists the records and pairs each with its log leaf. Records

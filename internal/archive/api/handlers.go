@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vigil-operator/vigil/internal/archive/search"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 )
 
@@ -134,6 +135,9 @@ type ListResponse struct {
 	Records []store.StoredRecord `json:"records"`
 	// Next is the cursor of the next page; empty on the last.
 	Next string `json:"next,omitempty"`
+	// Highlights, for a text search, are the byte ranges of each record's
+	// text that match, by record id, for the console to mark.
+	Highlights map[string][]search.Range `json:"highlights,omitempty"`
 }
 
 // listRecords searches an account's records. A reviewer needs RBAC `list` on
@@ -167,7 +171,25 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, id Identity
 	if recs == nil {
 		recs = []store.StoredRecord{}
 	}
-	writeJSON(w, http.StatusOK, ListResponse{Records: recs, Next: next})
+	writeJSON(w, http.StatusOK, ListResponse{Records: recs, Next: next, Highlights: highlights(q.Text, recs)})
+}
+
+// highlights marks where each record's text matches the query.
+func highlights(text string, recs []store.StoredRecord) map[string][]search.Range {
+	if text == "" {
+		return nil
+	}
+	q, err := search.Parse(text)
+	if err != nil {
+		return nil
+	}
+	out := map[string][]search.Range{}
+	for _, r := range recs {
+		if ranges := q.Highlight(r.Record.Text); len(ranges) > 0 {
+			out[r.Record.ID] = ranges
+		}
+	}
+	return out
 }
 
 func parseQuery(r *http.Request) (store.Query, error) {
@@ -176,7 +198,11 @@ func parseQuery(r *http.Request) (store.Query, error) {
 	if err != nil {
 		return store.Query{}, err
 	}
-	q := store.Query{Account: account, Text: v.Get("q"), After: v.Get("after"), Limit: 100}
+	q := store.Query{Account: account, Text: v.Get("q"), After: v.Get("after"), Limit: 100,
+		Custodian: v.Get("custodian"), Conversation: v.Get("conversation"), Category: v.Get("category"), MinSeverity: v.Get("severity")}
+	if err := q.ValidateFilters(); err != nil {
+		return q, err
+	}
 	if len(q.Text) > 1024 || len(q.After) > 1024 {
 		return q, fmt.Errorf("q and after must each be at most 1024 bytes")
 	}

@@ -277,6 +277,18 @@ func TestSearchNeedsRBACAndIsAudited(t *testing.T) {
 	if code != 200 || json.Unmarshal(data, &page) != nil || len(page.Records) != 1 || !strings.Contains(page.Records[0].Record.Text, "消息 3") {
 		t.Fatalf("search: %d %s", code, data)
 	}
+	// The match is marked by byte offsets into the text.
+	rec := page.Records[0].Record
+	marks := page.Highlights[rec.ID]
+	if len(marks) == 0 || !strings.HasPrefix(rec.Text[marks[0].Start:marks[0].End], "消息") {
+		t.Fatalf("highlights %v of %q", page.Highlights, rec.Text)
+	}
+	if code, _, data := f.call("GET", "/v1/records?account=desk/trader-li&custodian=Nobody", reviewerToken, "", nil); code != 200 || strings.Contains(string(data), "消息") {
+		t.Fatalf("custodian filter: %d %s", code, data)
+	}
+	if code, eb, _ := f.call("GET", "/v1/records?account=desk/trader-li&severity=Severe", reviewerToken, "", nil); code != 400 || eb.Reason != "invalid" {
+		t.Fatalf("an unknown severity accepted: %d", code)
+	}
 	if code, eb, _ := f.call("GET", "/v1/records?account=desk/trader-li&limit=0", reviewerToken, "", nil); code != 400 || eb.Reason != "invalid" {
 		t.Fatalf("limit 0 accepted: %d", code)
 	}

@@ -240,6 +240,11 @@ func (c *Client) List(ctx context.Context, q store.Query) (api.ListResponse, err
 	if q.To != nil {
 		v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
 	}
+	for name, value := range map[string]string{"custodian": q.Custodian, "conversation": q.Conversation, "category": q.Category, "severity": q.MinSeverity} {
+		if value != "" {
+			v.Set(name, value)
+		}
+	}
 	var out api.ListResponse
 	err := c.do(ctx, http.MethodGet, "v1/records", v, nil, &out)
 	return out, err

@@ -174,10 +174,17 @@ type Query struct {
 	Account AccountKey
 	// Text is a search query (docs/search.md): words, Chinese runs matched
 	// by character pairs in any script, "phrases", -exclusions and OR.
-	Text  string
-	From  *time.Time
-	To    *time.Time
-	Limit int
+	Text string
+	From *time.Time
+	To   *time.Time
+	// Custodian, Conversation and Category, when set, keep records with
+	// that custodian, conversation id, or a finding of that category;
+	// MinSeverity keeps records with a finding at least that severe.
+	Custodian    string
+	Conversation string
+	Category     string
+	MinSeverity  string
+	Limit        int
 	// After is the cursor returned by the previous page. Pages come in the
 	// order the archive stored the records (the log's order).
 	After string

@@ -134,11 +134,13 @@ func (j *ingestJob) keyIDs() []string {
 // the batch's order, so that of two records with one dedup key the first
 // is kept, as SQLite keeps it.
 const insertRecordsSQL = `INSERT INTO records
-	(id, account, custodian, dedup_key, sent_at, ingested_at, record, findings, findings_count, key_id, system, terms)
+	(id, account, custodian, dedup_key, sent_at, ingested_at, record, findings, findings_count, key_id, system, terms,
+	 conversation, categories, severity)
 	SELECT u.id, $1, $2, u.dedup_key, u.sent_at, $3, u.record, u.findings, u.findings_count, u.key_id, u.system,
-		array_to_tsvector(string_to_array(u.terms, ' '))
-	FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[], $8::bytea[], $9::integer[], $10::text[], $11::boolean[], $12::text[])
-		WITH ORDINALITY AS u(id, dedup_key, sent_at, record, findings, findings_count, key_id, system, terms, n)
+		array_to_tsvector(string_to_array(u.terms, ' ')), u.conversation, u.categories, u.severity
+	FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[], $8::bytea[], $9::integer[], $10::text[], $11::boolean[], $12::text[],
+		$13::text[], $14::text[], $15::integer[])
+		WITH ORDINALITY AS u(id, dedup_key, sent_at, record, findings, findings_count, key_id, system, terms, conversation, categories, severity, n)
 	ORDER BY u.n
 	ON CONFLICT (account, dedup_key) DO NOTHING
 	RETURNING id`
@@ -211,13 +213,17 @@ func (j *ingestJob) insertArgs(at int64) []any {
 	ids, dedup, keyIDs := make([]string, n), make([]string, n), make([]string, n)
 	sent, counts, system := make([]int64, n), make([]int32, n), make([]bool, n)
 	bodies, findings := make([][]byte, n), make([][]byte, n)
+	conversations, categories, severity := make([]string, n), make([]string, n), make([]int32, n)
 	for i, env := range j.envs {
 		rec, sealed := env.Record, &j.sealed[i]
 		ids[i], dedup[i], sent[i] = rec.ID, rec.DedupKey, nanos(rec.SentAt)
 		bodies[i], findings[i], keyIDs[i] = sealed.SealedBody, sealed.SealedFindings, sealed.KeyID
 		counts[i], system[i] = int32(len(env.Findings)), rec.Kind == capture.KindSystem
+		facets := store.FacetsOf(rec, env.Findings)
+		conversations[i], categories[i], severity[i] = facets.Conversation, facets.Categories, int32(facets.Severity)
 	}
-	return []any{string(j.account), j.custodian, at, ids, dedup, sent, bodies, findings, counts, keyIDs, system, j.terms}
+	return []any{string(j.account), j.custodian, at, ids, dedup, sent, bodies, findings, counts, keyIDs, system, j.terms,
+		conversations, categories, severity}
 }
 
 // recordIngest appends the leaves of a batch's stored records and its audit

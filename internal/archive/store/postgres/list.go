@@ -26,6 +26,9 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, 
 	if limit <= 0 || limit > store.MaxListLimit {
 		limit = store.MaxListLimit
 	}
+	if err := q.ValidateFilters(); err != nil {
+		return nil, "", err
+	}
 	var query *search.Query
 	if q.Text != "" {
 		var err error
@@ -122,6 +125,18 @@ func (s *Store) readCandidates(ctx context.Context, q store.Query, query *search
 	}
 	if q.To != nil {
 		add("sent_at <= ?", nanos(*q.To))
+	}
+	if q.Custodian != "" {
+		add("custodian = ?", q.Custodian)
+	}
+	if q.Conversation != "" {
+		add("conversation = ?", q.Conversation)
+	}
+	if q.Category != "" {
+		add("strpos(categories, ?) > 0", store.CategoryPattern(q.Category))
+	}
+	if q.MinSeverity != "" {
+		add("severity >= ?", store.SeverityRank(q.MinSeverity))
 	}
 	args = append(args, n)
 	sql := `SELECT seq, id, record, findings, key_id, custodian, ingested_at FROM records WHERE ` +

@@ -32,9 +32,13 @@ var migrations = []string{
 		key_id         text COLLATE "C" NOT NULL,
 		system         boolean NOT NULL,
 		terms          tsvector NOT NULL,
+		conversation   text COLLATE "C" NOT NULL,
+		categories     text COLLATE "C" NOT NULL,
+		severity       integer NOT NULL,
 		UNIQUE (account, dedup_key)
 	);
 	CREATE INDEX records_account_seq ON records (account, seq);
+	CREATE INDEX records_account_conversation ON records (account, conversation, seq);
 	CREATE INDEX records_account_sent ON records (account, sent_at);
 	CREATE INDEX records_custodian_sent ON records (custodian, sent_at);
 	CREATE INDEX records_key ON records (key_id);

@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
+	"github.com/vigil-operator/vigil/internal/capture"
 )
 
 // Encryption at rest (internal/archive/store/sealing): the record and
@@ -89,15 +91,28 @@ func (s *Store) sealPlaintextRecords(ctx context.Context) error {
 		if len(todo) == 0 {
 			return nil
 		}
+		facets := make([]store.Facets, len(todo))
 		for i := range todo {
 			if err := s.sealer.Seal(ctx, store.AccountKey(todo[i].account), todo[i].id, fromNanos(todo[i].sentAt), &todo[i].Record); err != nil {
 				return err
 			}
+			var rec capture.Record
+			var findings []capture.Finding
+			if err := json.Unmarshal(todo[i].Body, &rec); err != nil {
+				return fmt.Errorf("while decoding record %s: %w", todo[i].id, err)
+			}
+			if len(todo[i].Findings) > 0 {
+				if err := json.Unmarshal(todo[i].Findings, &findings); err != nil {
+					return fmt.Errorf("while decoding the findings of record %s: %w", todo[i].id, err)
+				}
+			}
+			facets[i] = store.FacetsOf(&rec, findings)
 		}
 		err = s.exclusive(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			for _, l := range todo {
-				if _, err := tx.ExecContext(ctx, `UPDATE records SET record = ?, findings = ?, key_id = ?, text = '' WHERE seq = ? AND key_id IS NULL`,
-					l.SealedBody, l.SealedFindings, l.KeyID, l.seq); err != nil {
+			for i, l := range todo {
+				if _, err := tx.ExecContext(ctx, `UPDATE records SET record = ?, findings = ?, key_id = ?, text = '',
+					conversation = ?, categories = ?, severity = ? WHERE seq = ? AND key_id IS NULL`,
+					l.SealedBody, l.SealedFindings, l.KeyID, facets[i].Conversation, facets[i].Categories, facets[i].Severity, l.seq); err != nil {
 					return fmt.Errorf("while encrypting record %s: %w", l.id, err)
 				}
 			}

@@ -81,8 +81,9 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 		return err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO records
-		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count, key_id, system)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)
+		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count, key_id, system,
+		 conversation, categories, severity)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account, dedup_key) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("while preparing the insert: %w", err)
@@ -110,8 +111,10 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 	for i := range j.envs {
 		rec, sealed := j.envs[i].Record, &j.sealed[i]
 		system := rec.Kind == capture.KindSystem
+		facets := store.FacetsOf(rec, j.envs[i].Findings)
 		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, nanos(rec.SentAt), now,
-			sealed.SealedBody, sealed.SealedFindings, len(j.envs[i].Findings), sealed.KeyID, system)
+			sealed.SealedBody, sealed.SealedFindings, len(j.envs[i].Findings), sealed.KeyID, system,
+			facets.Conversation, facets.Categories, facets.Severity)
 		if err != nil {
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}

@@ -25,6 +25,9 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, 
 	if limit <= 0 || limit > store.MaxListLimit {
 		limit = store.MaxListLimit
 	}
+	if err := q.ValidateFilters(); err != nil {
+		return nil, "", err
+	}
 	var query *search.Query
 	if q.Text != "" {
 		var err error
@@ -97,6 +100,21 @@ func (s *Store) listPage(ctx context.Context, q store.Query, query *search.Query
 	if q.To != nil {
 		where = append(where, "r.sent_at <= ?")
 		args = append(args, nanos(*q.To))
+	}
+	for _, f := range []struct {
+		cond string
+		arg  any
+		set  bool
+	}{
+		{"r.custodian = ?", q.Custodian, q.Custodian != ""},
+		{"r.conversation = ?", q.Conversation, q.Conversation != ""},
+		{"instr(r.categories, ?) > 0", store.CategoryPattern(q.Category), q.Category != ""},
+		{"r.severity >= ?", store.SeverityRank(q.MinSeverity), q.MinSeverity != ""},
+	} {
+		if f.set {
+			where = append(where, f.cond)
+			args = append(args, f.arg)
+		}
 	}
 	args = append(args, n)
 	rows, err := s.reader.QueryContext(ctx, `SELECT r.seq, r.id, r.record, r.findings, r.key_id, r.custodian, r.ingested_at FROM `+from+

@@ -99,7 +99,8 @@ var migrations = []string{
 	// record's key, and a system flag so that statistics and purges no
 	// longer read the (now sealed) record bytes. Holds keep their query
 	// compiled for the search index, since record text is no longer stored
-	// in the clear. Listing pages in arrival order, per account.
+	// in the clear. Listing pages in arrival order, per account, and filters
+	// on facets kept in the clear (store.Facets).
 	`CREATE TABLE data_keys (
 		id             TEXT PRIMARY KEY,
 		tenant         TEXT NOT NULL,
@@ -117,6 +118,10 @@ var migrations = []string{
 	UPDATE records SET system = 1 WHERE ` + kindIsSystem("records") + `;
 	CREATE INDEX records_key ON records (key_id) WHERE key_id IS NOT NULL;
 	CREATE INDEX records_account_seq ON records (account, seq);
+	ALTER TABLE records ADD COLUMN conversation TEXT;
+	ALTER TABLE records ADD COLUMN categories TEXT;
+	ALTER TABLE records ADD COLUMN severity INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX records_account_conversation ON records (account, conversation, seq);
 	ALTER TABLE holds ADD COLUMN match TEXT;`,
 	// The WORM copy (segments.go): each stored segment object, where each
 	// record is in one, and how far shipping has got.

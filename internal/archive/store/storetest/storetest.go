@@ -21,18 +21,19 @@ type Factory func(t *testing.T) store.Store
 // Run runs the suite.
 func Run(t *testing.T, open Factory) {
 	tests := map[string]func(*testing.T, store.Store){
-		"ingest is idempotent on dedupKey":          testIngestIdempotent,
-		"ingest is all or nothing":                  testIngestAllOrNothing,
-		"concurrent ingests are each counted once":  testConcurrentIngest,
-		"stats follow ingest and purge":             testStats,
-		"purge spares holds and the young":          testPurgeSparesHolds,
-		"purge respects maxRecords and dry runs":    testPurgeLimits,
-		"holds are released on record":              testHoldRelease,
-		"list pages and searches Chinese":           testList,
-		"every change is audited":                   testAudit,
-		"property: nothing young or held is purged": testPurgeProperty,
-		"invalid requests are refused":              testInvalid,
-		"the log commits to records and actions":    testLog,
+		"ingest is idempotent on dedupKey":                               testIngestIdempotent,
+		"ingest is all or nothing":                                       testIngestAllOrNothing,
+		"concurrent ingests are each counted once":                       testConcurrentIngest,
+		"stats follow ingest and purge":                                  testStats,
+		"purge spares holds and the young":                               testPurgeSparesHolds,
+		"purge respects maxRecords and dry runs":                         testPurgeLimits,
+		"holds are released on record":                                   testHoldRelease,
+		"list pages and searches Chinese":                                testList,
+		"list filters by custodian, conversation, category and severity": testFilters,
+		"every change is audited":                                        testAudit,
+		"property: nothing young or held is purged":                      testPurgeProperty,
+		"invalid requests are refused":                                   testInvalid,
+		"the log commits to records and actions":                         testLog,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -305,6 +306,45 @@ func testList(t *testing.T, s store.Store) {
 	ranged, _, _ := s.List(ctx, store.Query{Account: acctA, From: &from})
 	if len(ranged) != 15 {
 		t.Fatalf("time range found %d, want 15", len(ranged))
+	}
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mk := func(native, conversation, category, severity string) capture.Envelope {
+		env := Envelope(native, base, "報價 quote", 0)
+		env.Record.Conversation.ID = conversation
+		env.Record.SetDedupKey()
+		if category != "" {
+			env.Findings = []capture.Finding{{Policy: "p", Rule: "r", Category: category, Severity: severity, Confidence: 90, Start: 0, End: 3}}
+		}
+		return env
+	}
+	ingest(t, s, acctA, "Alice", mk("f1", "room-1", "InsiderTrading", "High"), mk("f2", "room-1", "", ""), mk("f3", "room-2", "Fraud", "Low"))
+	ingest(t, s, acctA, "Bob", mk("f4", "room-2", "InsiderTrading", "Critical"))
+	for name, tc := range map[string]struct {
+		q    store.Query
+		want int
+	}{
+		"custodian":              {store.Query{Custodian: "Bob"}, 1},
+		"conversation":           {store.Query{Conversation: "room-1"}, 2},
+		"category":               {store.Query{Category: "InsiderTrading"}, 2},
+		"a category's prefix":    {store.Query{Category: "Insider"}, 0},
+		"at least High":          {store.Query{MinSeverity: "High"}, 2},
+		"at least Low":           {store.Query{MinSeverity: "Low"}, 3},
+		"combined with text":     {store.Query{Text: "報價", Conversation: "room-2", MinSeverity: "Critical"}, 1},
+		"custodian and category": {store.Query{Custodian: "Alice", Category: "Fraud"}, 1},
+	} {
+		tc.q.Account = acctA
+		got, _, err := s.List(ctx, tc.q)
+		if err != nil || len(got) != tc.want {
+			t.Fatalf("%s: %d records (%v), want %d", name, len(got), err, tc.want)
+		}
+	}
+	for _, bad := range []store.Query{{Account: acctA, MinSeverity: "Severe"}, {Account: acctA, Category: "a,b"}} {
+		if _, _, err := s.List(ctx, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("filter %+v: %v, want ErrInvalid", bad, err)
+		}
 	}
 }
 
