@@ -219,7 +219,7 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 		return nil, err
 	}
 	switch o.backend {
-	case backendSQLite:
+	case backendSQLite, "":
 		if o.postgresDSNFile != "" {
 			return nil, errors.New("--postgres-dsn-file needs --store=postgres")
 		}

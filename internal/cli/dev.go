@@ -194,6 +194,9 @@ func runDev(ctx context.Context, o *devOptions) error {
 		dataDir: filepath.Join(stateDir, "archive"), auth: authTokenReview, audience: cc.ArchiveAudience,
 		admins:        []string{serviceAccountUser(devSystemNamespace, devManagerSA)},
 		maxBatchBytes: api.DefaultMaxBatchBytes, maxBatch: api.DefaultMaxBatch,
+		backend: backendSQLite,
+		// The WORM copy, on the filesystem store: a demo locks for a day.
+		segments: segmentFlags{mode: "fs", dir: filepath.Join(stateDir, "segments"), retention: 24 * time.Hour, interval: 10 * time.Second},
 	}
 	archiveCfg := serviceAccountConfig(cp.Config(), archiveKube)
 	d.onStop("archive", startComponent(ctx, "archive", failed, func(ctx context.Context) error {
