@@ -131,6 +131,9 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 		return nil, err
 	}
 	checkMissingRecords(r, log, recordLeaves, present, certs)
+	if err := checkPurgesRespectedHolds(ctx, tx, r, log, recordLeaves); err != nil {
+		return nil, err
+	}
 	if err := checkDataKeys(ctx, tx, r, log, perKey, certs); err != nil {
 		return nil, err
 	}
