@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/vigil-operator/vigil/internal/archive/export"
@@ -163,6 +164,11 @@ func decodeExportRequest(r *http.Request) (ExportRequest, store.Query, error) {
 	}
 	if len(req.Formats) == 0 {
 		req.Formats = export.AllFormats
+	}
+	for _, f := range req.Formats {
+		if !slices.Contains(export.AllFormats, f) {
+			return req, store.Query{}, fmt.Errorf("format %q is not one of %v", f, export.AllFormats)
+		}
 	}
 	if req.ExportID == "" {
 		req.ExportID = "export-" + capture.NewID(time.Now())

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +48,7 @@ func TestExportIsProvableAndAudited(t *testing.T) {
 	if resp, _ := post(reviewerToken, `{"account":"other/x"}`); resp.StatusCode != 403 {
 		t.Fatalf("a reviewer exported a namespace RBAC does not grant: %d", resp.StatusCode)
 	}
-	for _, bad := range []string{`{"account":"desk/trader-li","bogus":1}`, `{"account":"nope"}`, `not json`,
+	for _, bad := range []string{`{"account":"desk/trader-li","bogus":1}`, `{"account":"nope"}`, `not json`, `{"account":"desk/trader-li","formats":["pdf"]}`,
 		`{"account":"desk/trader-li","from":"2026-03-02T00:00:00Z","to":"2026-03-01T00:00:00Z"}`} {
 		if resp, data := post(reviewerToken, bad); resp.StatusCode != 400 {
 			t.Fatalf("%s: %d %s", bad, resp.StatusCode, data)
@@ -87,4 +89,35 @@ func TestExportIsProvableAndAudited(t *testing.T) {
 		exports[1].ManifestSHA256 != report.ManifestSHA256 || exports[1].Records != 30 {
 		t.Fatalf("export events %+v", exports)
 	}
+}
+
+// FuzzDecodeExportRequest: whatever the body, a request is refused or comes
+// out with a valid account, bounded query, ordered range, valid filters and
+// an export id.
+func FuzzDecodeExportRequest(f *testing.F) {
+	f.Add(`{"account":"desk/trader-li","query":"內幕","formats":["rsmf"],"severity":"High"}`)
+	f.Add(`{"account":"desk/a","from":"2026-03-02T00:00:00Z","to":"2026-03-01T00:00:00Z"}`)
+	f.Add(`{"account":"desk/a","category":"a,b"}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/v1/exports", strings.NewReader(body))
+		req, q, err := decodeExportRequest(r)
+		if err != nil {
+			return
+		}
+		if _, err := store.ParseAccountKey(string(q.Account)); err != nil || len(q.Text) > 1024 || req.ExportID == "" || len(req.Formats) == 0 {
+			t.Fatalf("accepted %+v", req)
+		}
+		for _, f := range req.Formats {
+			if !slices.Contains(export.AllFormats, f) {
+				t.Fatalf("accepted format %q", f)
+			}
+		}
+		if q.From != nil && q.To != nil && q.From.After(*q.To) {
+			t.Fatalf("accepted a reversed range %+v", req)
+		}
+		if err := q.ValidateFilters(); err != nil {
+			t.Fatalf("accepted filters %+v: %v", req, err)
+		}
+	})
 }

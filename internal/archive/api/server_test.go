@@ -363,5 +363,8 @@ func FuzzParseQuery(f *testing.F) {
 		if _, err := store.ParseAccountKey(string(q.Account)); err != nil {
 			t.Fatalf("accepted account %q: %v", q.Account, err)
 		}
+		if err := q.ValidateFilters(); err != nil {
+			t.Fatalf("accepted filters %+v: %v", q, err)
+		}
 	})
 }
