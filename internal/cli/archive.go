@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/postgres"
+	"github.com/vigil-operator/vigil/internal/archive/store/shipping"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 	cc "github.com/vigil-operator/vigil/internal/connectorconfig"
@@ -127,7 +128,7 @@ func newArchiveCommand() *cobra.Command {
 	f.BoolVar(&o.segments.insecure, "s3-insecure", false, "with --segments=s3: plain HTTP, for a test server on loopback only")
 	f.DurationVar(&o.segments.retention, "worm-retention", 3*365*24*time.Hour,
 		"how long past the end of its month a segment stays locked in COMPLIANCE mode: the regulatory floor (SEC 17a-4: 3 years)")
-	f.DurationVar(&o.segments.interval, "segments-interval", sqlite.DefaultSegmentInterval, "how often new records are written to segments")
+	f.DurationVar(&o.segments.interval, "segments-interval", shipping.DefaultInterval, "how often new records are written to segments")
 	f.StringSliceVar(&o.previousKEKs, "previous-kek", nil,
 		"id=file of an earlier key-encryption key, kept only to unwrap data keys it wrapped until they are rewrapped (repeatable)")
 	return cmd
@@ -253,7 +254,7 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 }
 
 // openSegments opens the segment store the flags name; nil for none.
-func openSegments(ctx context.Context, f segmentFlags) (*sqlite.SegmentOptions, error) {
+func openSegments(ctx context.Context, f segmentFlags) (*shipping.Options, error) {
 	var backend segments.Backend
 	switch f.mode {
 	case "", "none":
@@ -293,7 +294,7 @@ func openSegments(ctx context.Context, f segmentFlags) (*sqlite.SegmentOptions, 
 	default:
 		return nil, fmt.Errorf("--segments must be none, fs or s3, not %q", f.mode)
 	}
-	return &sqlite.SegmentOptions{Backend: backend, Retention: f.retention, Interval: f.interval}, nil
+	return &shipping.Options{Backend: backend, Retention: f.retention, Interval: f.interval}, nil
 }
 
 // loadKeyRing reads the key-encryption keys; no --kek-file leaves the store

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/vigil-operator/vigil/internal/archive/segments"
+	"github.com/vigil-operator/vigil/internal/archive/store/shipping"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/store/storetest"
 	"github.com/vigil-operator/vigil/internal/capture"
@@ -28,7 +29,7 @@ func TestDataDirComparesTheWORMCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: logr.Discard(), CheckpointInterval: time.Hour,
-		Segments: &sqlite.SegmentOptions{Backend: backend, Retention: time.Hour, Interval: time.Hour}})
+		Segments: &shipping.Options{Backend: backend, Retention: time.Hour, Interval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

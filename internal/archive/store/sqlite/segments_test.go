@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store"
+	"github.com/vigil-operator/vigil/internal/archive/store/shipping"
 	"github.com/vigil-operator/vigil/internal/archive/store/storetest"
 	"github.com/vigil-operator/vigil/internal/capture"
 )
@@ -48,7 +49,7 @@ func TestSegmentsKeepAWORMCopy(t *testing.T) {
 	}
 	backend.SetClock(clock.Now)
 	s, err := Open(ctx, t.TempDir(), Options{Logger: logr.Discard(), Now: clock.Now,
-		Segments: &SegmentOptions{Backend: backend, Retention: 24 * time.Hour, Interval: time.Hour}})
+		Segments: &shipping.Options{Backend: backend, Retention: 24 * time.Hour, Interval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

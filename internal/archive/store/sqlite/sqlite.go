@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
+	"github.com/vigil-operator/vigil/internal/archive/store/shipping"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
 
@@ -50,8 +51,8 @@ type Options struct {
 	// loads or creates KEKFile in the data directory (see LoadOrCreateKEK).
 	KeyRing *keys.KeyRing
 	// Segments, when set, writes a WORM copy of every record's content
-	// into segments (segments.go).
-	Segments *SegmentOptions
+	// into segments (internal/archive/store/shipping).
+	Segments *shipping.Options
 	// Tenant names the data keys' owner (default sealing.DefaultTenant); it
 	// is bound into every record's ciphertext.
 	Tenant string
@@ -71,7 +72,7 @@ type Store struct {
 	// sealer encrypts records at rest.
 	sealer *sealing.Sealer
 	// shipper writes the WORM copy; nil without one.
-	shipper *shipper
+	shipper *shipping.Shipper
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -161,7 +162,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	s.startShipper(opts.Segments)
+	s.shipper = shipping.Start(catalog{s}, opts.Segments, s.now, s.log.WithName("segments"))
 	return s, nil
 }
 
@@ -332,7 +333,7 @@ func (s *Store) Close() error {
 		s.closed = true
 		// The shipper writes through the writer: stop it first.
 		s.mu.Unlock()
-		s.shipper.close()
+		s.shipper.Close()
 		s.mu.Lock()
 		close(s.closing)
 	}
