@@ -230,9 +230,6 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 		}
 		return st, nil
 	case backendPostgres:
-		if segs != nil {
-			return nil, errors.New("--segments works with --store=sqlite only in this release")
-		}
 		if signer == nil || ring == nil {
 			return nil, errors.New("--store=postgres needs --log-signing-key-file and --kek-file: every replica must sign and encrypt with the same keys, so they come from Secrets")
 		}
@@ -244,7 +241,7 @@ func openArchiveStore(ctx context.Context, o *archiveOptions, log logr.Logger) (
 			}
 			dsn = strings.TrimSpace(string(b))
 		}
-		st, err := postgres.Open(ctx, dsn, postgres.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring})
+		st, err := postgres.Open(ctx, dsn, postgres.Options{Logger: log, LogOrigin: o.logOrigin, LogSigner: signer, KeyRing: ring, Segments: segs})
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
+	"github.com/vigil-operator/vigil/internal/archive/store/shipping"
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	// ReadConns bounds the connections used for reads (default
 	// DefaultReadConns); writes use one more.
 	ReadConns int
+	// Segments, when set, writes a WORM copy of every record's content
+	// into segments (internal/archive/store/shipping).
+	Segments *shipping.Options
 }
 
 // Store is the PostgreSQL backend of store.Store.
@@ -78,8 +82,10 @@ type Store struct {
 	jobs     chan *writeJob
 	now      func() time.Time
 	log      logr.Logger
-	seq      sequencer
-	sealer   *sealing.Sealer
+	// shipper writes the WORM copy; nil without one.
+	shipper *shipping.Shipper
+	seq     sequencer
+	sealer  *sealing.Sealer
 
 	checkpointEvery time.Duration
 
@@ -113,6 +119,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.writeLoop()
+	s.shipper = shipping.Start(catalog{s}, opts.Segments, s.now, s.log.WithName("segments"))
 	return s, nil
 }
 
@@ -211,6 +218,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close finishes queued writes and closes the connections.
 func (s *Store) Close() error {
+	// The shipper writes through the writer: stop it first.
+	s.shipper.Close()
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true

@@ -50,6 +50,7 @@ func TestPostgres(t *testing.T) {
 		{"concurrent ingests leave no gap in the log", testConcurrentIngestsLeaveNoGap},
 		{"replicas share one log", testReplicasShareOneLog},
 		{"search agrees with SQLite", testSearchAgreesWithSQLite},
+		{"segments keep a WORM copy", testSegmentsKeepAWORMCopy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, env) })

@@ -116,6 +116,33 @@ var migrations = []string{
 		wrapped_sha256 bytea,
 		UNIQUE (tenant, account, bucket)
 	);`,
+	// The WORM copy (internal/archive/store/shipping): each stored segment
+	// object, where each record is in one, and how far shipping has got.
+	`CREATE TABLE segments (
+		key          text COLLATE "C" PRIMARY KEY,
+		version_id   text NOT NULL,
+		account      text COLLATE "C" NOT NULL,
+		bucket       text NOT NULL,
+		key_id       text NOT NULL,
+		size         bigint NOT NULL,
+		sha256       bytea NOT NULL,
+		retain_until bigint NOT NULL,
+		legal_hold   boolean NOT NULL,
+		stored_at    bigint NOT NULL,
+		deleted_at   bigint
+	);
+	CREATE TABLE record_segments (
+		seq         bigint PRIMARY KEY,
+		segment_key text COLLATE "C" NOT NULL,
+		"offset"    bigint NOT NULL,
+		length      integer NOT NULL,
+		sha256      bytea NOT NULL
+	);
+	CREATE INDEX record_segments_key ON record_segments (segment_key);
+	CREATE TABLE segment_shipping (
+		id          integer PRIMARY KEY CHECK (id = 1),
+		shipped_seq bigint NOT NULL
+	);`,
 }
 
 // SchemaVersion is the number of migrations: the highest version in

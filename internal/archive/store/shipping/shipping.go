@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -100,6 +101,7 @@ type Shipper struct {
 	log  logr.Logger
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 }
 
 // Start begins shipping; nil opts (or no backend) ships nothing and returns
@@ -138,12 +140,13 @@ func (sh *Shipper) loop() {
 	}
 }
 
-// Close stops the loop after its current pass. A nil Shipper is closed.
+// Close stops the loop after its current pass; closing again does nothing.
+// A nil Shipper is closed.
 func (sh *Shipper) Close() {
 	if sh == nil {
 		return
 	}
-	close(sh.stop)
+	sh.once.Do(func() { close(sh.stop) })
 	<-sh.done
 }
 
