@@ -121,7 +121,6 @@ var migrations = []string{
 	ALTER TABLE records ADD COLUMN conversation TEXT;
 	ALTER TABLE records ADD COLUMN categories TEXT;
 	ALTER TABLE records ADD COLUMN severity INTEGER NOT NULL DEFAULT 0;
-	CREATE INDEX records_account_conversation ON records (account, conversation, seq);
 	ALTER TABLE holds ADD COLUMN match TEXT;`,
 	// The WORM copy (segments.go): each stored segment object, where each
 	// record is in one, and how far shipping has got.

@@ -73,6 +73,8 @@ type Store struct {
 	sealer *sealing.Sealer
 	// shipper writes the WORM copy; nil without one.
 	shipper *shipping.Shipper
+	// walCheckpointer copies the WAL back off the writer's path.
+	walCheckpointer *walCheckpointer
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -101,7 +103,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)", "wal_autocheckpoint(0)"} {
 		pragmas.Add("_pragma", p)
 	}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&_txlock=immediate")
@@ -152,6 +154,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	// Leaves committed after the last checkpoint before a crash are signed
 	// now, rather than at the first tick.
 	if err := s.checkpoint(ctx); err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
+	if s.walCheckpointer, err = startWALCheckpointer(path); err != nil {
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
@@ -340,7 +347,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.stopped
 	s.sealer.Close()
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.walCheckpointer.close(), s.reader.Close(), s.writer.Close())
 }
 
 func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
