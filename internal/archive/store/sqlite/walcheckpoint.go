@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,7 @@ type walCheckpointer struct {
 	db   *sql.DB
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 }
 
 func startWALCheckpointer(path string) (*walCheckpointer, error) {
@@ -54,13 +56,17 @@ func (c *walCheckpointer) loop() {
 	}
 }
 
-// close stops the loop and copies back what is left.
+// close stops the loop and copies back what is left; closing again does
+// nothing (a Store may be closed twice).
 func (c *walCheckpointer) close() error {
-	close(c.stop)
-	<-c.done
-	_, err := c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
-	if cerr := c.db.Close(); err == nil {
-		err = cerr
-	}
+	var err error
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		_, err = c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
+		if cerr := c.db.Close(); err == nil {
+			err = cerr
+		}
+	})
 	return err
 }
