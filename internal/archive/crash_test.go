@@ -25,6 +25,8 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/vigil-operator/vigil/internal/archive/api"
+	"github.com/vigil-operator/vigil/internal/archive/keys"
+	"github.com/vigil-operator/vigil/internal/archive/segments"
 	"github.com/vigil-operator/vigil/internal/archive/store"
 	"github.com/vigil-operator/vigil/internal/archive/store/sqlite"
 	"github.com/vigil-operator/vigil/internal/archive/store/storetest"
@@ -388,10 +390,32 @@ func checkVerify(t *testing.T, when, dir, pinned string, st *crashState, final b
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := verify.DataDir(context.Background(), verify.DataDirOptions{Dir: dir, Verifier: v})
+	// With the archive's own key and segment store: every record is
+	// opened and checked, and read back from the WORM copy.
+	kek, err := keys.LoadLocalKEK(sqlite.GeneratedKEKID, filepath.Join(dir, sqlite.KEKFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keys.NewKeyRing(kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := segments.NewFS(segmentsDirOf(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer segs.Close()
+	r, err := verify.DataDir(context.Background(), verify.DataDirOptions{Dir: dir, Verifier: v, KeyRing: ring, Segments: segs})
 	if err != nil {
 		t.Fatalf("%s: verify could not run: %v", when, err)
 	}
+	if r.Counts.RecordsOpened != r.Counts.Records {
+		t.Fatalf("%s: verify opened %d of %d records", when, r.Counts.RecordsOpened, r.Counts.Records)
+	}
+	if final && r.Counts.RecordsInSegments == 0 {
+		t.Fatalf("%s: no record reached a segment", when)
+	}
+	t.Logf("%s: %d records, %d in %d segments", when, r.Counts.Records, r.Counts.RecordsInSegments, r.Counts.Segments)
 	// The archive signs at start, at once after a new log's first ingest,
 	// then every second and on a clean shutdown: only a kill between a new
 	// archive's first commit and that first signing leaves leaves no
@@ -503,6 +527,9 @@ func buildVigil(t *testing.T) string {
 	return bin
 }
 
+// segmentsDirOf is where a crash test archive keeps its segments.
+func segmentsDirOf(dataDir string) string { return filepath.Join(filepath.Dir(dataDir), "segments") }
+
 // startArchive starts `vigil archive` in its own process group on a free
 // loopback port and waits until /readyz answers.
 func startArchive(t *testing.T, bin, dataDir, tokens, logPath string) *crashArchive {
@@ -518,8 +545,10 @@ func startArchive(t *testing.T, bin, dataDir, tokens, logPath string) *crashArch
 		t.Fatal(err)
 	}
 	defer logFile.Close()
+	// The WORM copy ships every 200 ms, so kills land mid-shipment too.
 	cmd := exec.Command(bin, "archive", "--data-dir", dataDir, "--listen", addr, "--auth=static",
-		"--static-tokens-file", tokens, "--admin-subject", crashAdmin, "--log-format", "text")
+		"--static-tokens-file", tokens, "--admin-subject", crashAdmin, "--log-format", "text",
+		"--segments=fs", "--segments-dir", segmentsDirOf(dataDir), "--segments-interval", "200ms", "--worm-retention", "1h")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
