@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/vigil-operator/vigil/internal/archive/segments"
 )
@@ -48,6 +50,9 @@ func checkSegments(ctx context.Context, tx *sql.Tx, r *Report, backend segments.
 				r.problem(KindSegment, "segment "+key, "the stored segment does not verify: %v", err)
 			}
 		}
+		if err := noteUnrecorded(ctx, tx, r, backend); err != nil {
+			return err
+		}
 	} else if len(versions) > 0 {
 		r.note("segments not read: give the segment store (--segments-dir) to compare the WORM copy with the database")
 	}
@@ -88,4 +93,44 @@ func checkSegments(ctx context.Context, tx *sql.Tx, r *Report, backend segments.
 		}
 	}
 	return rows.Err()
+}
+
+// noteUnrecorded counts objects in the segment store that the catalog never
+// recorded: a crash between an upload and the transaction that records it
+// leaves one (its records were shipped again), and so would an object
+// planted in the store. Neither changes what the archive holds, so they are
+// a note, with the first few named for the auditor to look at.
+func noteUnrecorded(ctx context.Context, tx *sql.Tx, r *Report, backend segments.Backend) error {
+	known := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT key FROM segments`)
+	if err != nil {
+		return fmt.Errorf("while reading the segments: %w", err)
+	}
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			rows.Close()
+			return err
+		}
+		known[key] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var unrecorded []string
+	for info, err := range backend.List(ctx, "segments/") {
+		if err != nil {
+			return fmt.Errorf("while listing the segment store: %w", err)
+		}
+		if !known[info.Key] {
+			unrecorded = append(unrecorded, info.Key)
+		}
+	}
+	if len(unrecorded) > 0 {
+		slices.Sort(unrecorded)
+		r.note("%d objects in the segment store are not in the archive's catalog (left by a crash between an upload and its recording, or put there by someone else), e.g. %s",
+			len(unrecorded), strings.Join(unrecorded[:min(3, len(unrecorded))], ", "))
+	}
+	return nil
 }

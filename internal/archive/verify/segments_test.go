@@ -63,6 +63,15 @@ func TestDataDirComparesTheWORMCopy(t *testing.T) {
 	if r := run(dir, nil); !r.OK() || !strings.Contains(strings.Join(r.Notes, "\n"), "segments not read") {
 		t.Fatalf("without the segment store: %+v", r)
 	}
+	// An object the catalog never recorded (as a crash between upload and
+	// recording leaves) is named in a note.
+	if _, err := backend.Put(ctx, "segments/desk/alice/2026-01/01ORPHAN0000000000000000000.seg", strings.NewReader("x"), 1,
+		segments.Lock{RetainUntil: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(dir, backend); !r.OK() || !strings.Contains(strings.Join(r.Notes, "\n"), "1 objects in the segment store are not in the archive's catalog") {
+		t.Fatalf("with an unrecorded object: %+v", r.Notes)
+	}
 
 	changed := copyArchive(t, dir)
 	tamper(t, changed, func(db *sql.DB) error {
@@ -74,7 +83,7 @@ func TestDataDirComparesTheWORMCopy(t *testing.T) {
 	// One byte of the segment object itself.
 	var object string
 	if err := filepath.WalkDir(segDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".seg") {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".seg") && !strings.Contains(p, "ORPHAN") {
 			object = p
 		}
 		return err
