@@ -46,6 +46,10 @@ type Leaf struct {
 	KeyID                string `json:"keyID,omitempty"`
 	SealedSHA256         string `json:"sealedSHA256,omitempty"`
 	SealedFindingsSHA256 string `json:"sealedFindingsSHA256,omitempty"`
+	// CustodianSHA256 commits to the custodian the record was filed under
+	// (by hash: leaves are served to auditors, names need not be), which
+	// custodian-scoped legal holds select on.
+	CustodianSHA256 string `json:"custodianSHA256,omitempty"`
 	// Audit leaves. The detail (a search query, say) is committed to by
 	// hash only: it may itself be sensitive.
 	Actor        string `json:"actor,omitempty"`
@@ -74,6 +78,12 @@ func (l Leaf) Sealed(sentAt time.Time, keyID string, sealedRecord, sealedFinding
 	if len(sealedFindings) > 0 {
 		l.SealedFindingsSHA256 = sha256Hex(sealedFindings)
 	}
+	return l
+}
+
+// FiledUnder adds to a record leaf the custodian the record is filed under.
+func (l Leaf) FiledUnder(custodian string) Leaf {
+	l.CustodianSHA256 = sha256Hex([]byte(custodian))
 	return l
 }
 

@@ -144,6 +144,8 @@ func TestDataDirCatchesTampering(t *testing.T) {
 			want: []Kind{KindRecordMissing, KindIndex}, mention: "record " + a.heldID + " is missing and no purge explains it"},
 		{name: "a sealed record's sent_at edited", change: exec(`UPDATE records SET sent_at = sent_at - 1 WHERE id = ?`, a.bobID),
 			want: []Kind{KindRecord}, mention: "purges select on it"},
+		{name: "a record moved to another custodian", change: exec(`UPDATE records SET custodian = 'Nobody' WHERE id = ?`, a.bobID),
+			want: []Kind{KindRecord}, mention: "custodian column"},
 		{name: "text in the clear beside a sealed record", change: exec(`UPDATE records SET text = 'x' WHERE id = ?`, a.bobID),
 			want: []Kind{KindRecord}, mention: "in the clear"},
 		{name: "a record moved to another key", change: exec(`UPDATE records SET key_id = (SELECT id FROM data_keys WHERE account = 'desk/carol') WHERE id = ?`, a.bobID),

@@ -14,10 +14,10 @@ import (
 // checkPurgesRespectedHolds replays the audit trail, which the log commits
 // to, in order: holds placed, replaced and released, and purges with their
 // certificates. For every record a purge removed it asks whether a hold
-// active at that moment covered it by account and time: such a purge broke
-// a legal hold. A hold scoped by custodian or by query cannot be decided
-// after the fact (the log commits to neither a record's custodian nor its
-// text, and the content is gone), so those are counted in a note instead.
+// active at that moment covered it by account or custodian and time: such a
+// purge broke a legal hold. A hold scoped by query cannot be decided after
+// the fact (the content is gone), nor one by custodian for leaves from
+// before the log committed to custodians, so those are counted in a note.
 func checkPurgesRespectedHolds(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int) error {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, action, subject, detail FROM audit_events WHERE action IN (?, ?, ?) ORDER BY seq`,
 		store.AuditHoldPut, store.AuditHoldRelease, store.AuditPurge)
@@ -56,7 +56,7 @@ func checkPurgesRespectedHolds(ctx context.Context, tx *sql.Tx, r *Report, log *
 					switch holdCoversLeaf(active[holdID], leaf) {
 					case covered:
 						r.problem(KindPurgeEligibility, "purge certificate "+cert.ID,
-							"purged record %s of %s although legal hold %s, active then, covered its account and send time", id, leaf.Account, holdID)
+							"purged record %s of %s although legal hold %s, active then, covered it by account or custodian and send time", id, leaf.Account, holdID)
 					case undecided:
 						undecidable++
 					}
@@ -68,7 +68,7 @@ func checkPurgesRespectedHolds(ctx context.Context, tx *sql.Tx, r *Report, log *
 		return err
 	}
 	if undecidable > 0 {
-		r.note("%d purged records fell under an active hold scoped by custodian or query, which cannot be re-decided after the purge (the log commits to neither); the archive checked them in the purge's transaction", undecidable)
+		r.note("%d purged records fell under an active hold scoped by query (or by custodian, on leaves older than the custodian commitment), which cannot be re-decided after the purge; the archive checked them in the purge's transaction", undecidable)
 	}
 	return nil
 }
@@ -91,10 +91,14 @@ func holdCoversLeaf(h store.Hold, leaf store.Leaf) coverage {
 		return notCovered
 	}
 	byAccount := slices.Contains(h.Accounts, store.AccountKey(leaf.Account))
+	byCustodian, custodianKnown := false, leaf.CustodianSHA256 != ""
+	for _, c := range h.Custodians {
+		byCustodian = byCustodian || (custodianKnown && sha256Hex([]byte(c)) == leaf.CustodianSHA256)
+	}
 	switch {
-	case byAccount && h.Query == "":
+	case (byAccount || byCustodian) && h.Query == "":
 		return covered
-	case byAccount || len(h.Custodians) > 0:
+	case byAccount || byCustodian || (len(h.Custodians) > 0 && !custodianKnown):
 		return undecided
 	}
 	return notCovered

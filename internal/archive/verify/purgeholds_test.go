@@ -12,7 +12,7 @@ import (
 func TestHoldCoversLeaf(t *testing.T) {
 	sent := time.Date(2020, 3, 1, 9, 0, 0, 0, time.UTC)
 	before, after := sent.Add(-time.Hour), sent.Add(time.Hour)
-	leaf := store.Leaf{Type: store.LeafRecord, Account: "desk/alice", SentAt: sent.UnixNano()}
+	leaf := store.Leaf{Type: store.LeafRecord, Account: "desk/alice", SentAt: sent.UnixNano()}.FiledUnder("Alice")
 	for name, tc := range map[string]struct {
 		hold store.Hold
 		want coverage
@@ -23,13 +23,19 @@ func TestHoldCoversLeaf(t *testing.T) {
 		"the account, after its range":      {store.Hold{Accounts: []store.AccountKey{"desk/alice"}, To: &before}, notCovered},
 		"another account":                   {store.Hold{Accounts: []store.AccountKey{"desk/bob"}}, notCovered},
 		"the account, with a query":         {store.Hold{Accounts: []store.AccountKey{"desk/alice"}, Query: "x"}, undecided},
-		"a custodian":                       {store.Hold{Custodians: []string{"Alice"}}, undecided},
+		"its custodian":                     {store.Hold{Custodians: []string{"Alice"}}, covered},
+		"another custodian":                 {store.Hold{Custodians: []string{"Bob"}}, notCovered},
+		"its custodian, with a query":       {store.Hold{Custodians: []string{"Alice"}, Query: "x"}, undecided},
 		"a custodian, outside its range":    {store.Hold{Custodians: []string{"Alice"}, To: &before}, notCovered},
+		"a custodian, on an old leaf":       {store.Hold{Custodians: []string{"Alice"}}, undecided},
 		"a leaf without a send time (v1-4)": {store.Hold{Accounts: []store.AccountKey{"desk/alice"}}, undecided},
 	} {
 		l := leaf
 		if strings.HasPrefix(name, "a leaf without") {
 			l.SentAt = 0
+		}
+		if strings.HasSuffix(name, "on an old leaf") {
+			l.CustodianSHA256 = ""
 		}
 		if got := holdCoversLeaf(tc.hold, l); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
@@ -45,7 +51,7 @@ func TestPurgeUnderAQueryHoldIsNoted(t *testing.T) {
 	if err != nil || !r.OK() {
 		t.Fatalf("%+v, %v", r, err)
 	}
-	if !strings.Contains(strings.Join(r.Notes, "\n"), "1 purged records fell under an active hold scoped by custodian or query") {
+	if !strings.Contains(strings.Join(r.Notes, "\n"), "1 purged records fell under an active hold scoped by query") {
 		t.Fatalf("notes: %v", r.Notes)
 	}
 }

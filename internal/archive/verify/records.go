@@ -26,7 +26,7 @@ import (
 // many records remain under it. Rows are streamed: content is never all in
 // memory.
 func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, recordLeaves map[string][]int, sealer *sealing.Sealer, index *indexExpectation) (map[string]bool, map[string]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id, account, dedup_key, sent_at, ingested_at, text, record, findings, key_id FROM records ORDER BY seq`)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, key_id FROM records ORDER BY seq`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("while reading the records: %w", err)
 	}
@@ -36,7 +36,7 @@ func checkRecords(ctx context.Context, tx *sql.Tx, r *Report, log *logView, reco
 	plaintext := 0
 	for rows.Next() {
 		var row storedRow
-		if err := rows.Scan(&row.seq, &row.id, &row.account, &row.dedupKey, &row.sentAt, &row.ingestedAt, &row.text, &row.body, &row.findings, &row.keyID); err != nil {
+		if err := rows.Scan(&row.seq, &row.id, &row.account, &row.custodian, &row.dedupKey, &row.sentAt, &row.ingestedAt, &row.text, &row.body, &row.findings, &row.keyID); err != nil {
 			return nil, nil, fmt.Errorf("while reading the records: %w", err)
 		}
 		index.record(row.seq)
@@ -112,6 +112,7 @@ func checkOpened(ctx context.Context, r *Report, where string, sealer *sealing.S
 type storedRow struct {
 	seq                         int64
 	id, account, dedupKey, text string
+	custodian                   string
 	sentAt, ingestedAt          int64
 	body, findings              []byte
 	keyID                       sql.NullString
@@ -128,6 +129,9 @@ func recordLeafDiffs(leaf store.Leaf, row storedRow) []string {
 	}
 	if leaf.At != row.ingestedAt {
 		diffs = append(diffs, fmt.Sprintf("ingested_at is %d, the log says %d", row.ingestedAt, leaf.At))
+	}
+	if leaf.CustodianSHA256 != "" && sha256Hex([]byte(row.custodian)) != leaf.CustodianSHA256 {
+		diffs = append(diffs, "the custodian column differs from the custodian the log commits to: custodian-scoped holds select on it")
 	}
 	if leaf.SentAt != 0 && leaf.SentAt != row.sentAt {
 		diffs = append(diffs, fmt.Sprintf("the sent_at column (%d) differs from the sent time the log commits to (%d): purges select on it", row.sentAt, leaf.SentAt))

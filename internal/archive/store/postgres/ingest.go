@@ -239,7 +239,7 @@ func (s *Store) recordIngest(t *txn, j *ingestJob, at int64, inserted map[string
 		}
 		delete(inserted, rec.ID)
 		leaf := store.RecordLeaf(fromNanos(at), j.account, rec.ID, rec.DedupKey, sealed.Body, sealed.Findings).
-			Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings)
+			Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings).FiledUnder(j.custodian)
 		t.appendLeaf(leaf, rec.ID)
 		stored++
 		findings += int64(len(env.Findings))

@@ -127,7 +127,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 				return err
 			}
 			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, sealed.Body, sealed.Findings).
-				Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings)
+				Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings).FiledUnder(j.custodian)
 			if err := s.appendLeafWith(appendLeaf, leaf, rec.ID); err != nil {
 				return err
 			}
