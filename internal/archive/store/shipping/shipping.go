@@ -140,13 +140,26 @@ func (sh *Shipper) loop() {
 	}
 }
 
-// Close stops the loop after its current pass; closing again does nothing.
-// A nil Shipper is closed.
+// finalPassWithin bounds the pass a clean shutdown runs.
+const finalPassWithin = 30 * time.Second
+
+// Close stops the loop after its current pass, then ships what is pending
+// in one last pass, so a clean shutdown (a rollout, say) leaves nothing
+// waiting; closing again does nothing. A nil Shipper is closed. The
+// backend's store must still accept writes.
 func (sh *Shipper) Close() {
 	if sh == nil {
 		return
 	}
-	sh.once.Do(func() { close(sh.stop) })
+	sh.once.Do(func() {
+		close(sh.stop)
+		<-sh.done
+		ctx, cancel := context.WithTimeout(context.Background(), finalPassWithin)
+		defer cancel()
+		if err := sh.Pass(ctx); err != nil {
+			sh.log.Error(err, "The last segment pass before shutdown failed; the next start ships what is left")
+		}
+	})
 	<-sh.done
 }
 

@@ -335,13 +335,12 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close finishes queued writes and closes the database.
 func (s *Store) Close() error {
+	// The shipper writes through the writer: it stops, with a last pass,
+	// while the writer still takes jobs.
+	s.shipper.Close()
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
-		// The shipper writes through the writer: stop it first.
-		s.mu.Unlock()
-		s.shipper.Close()
-		s.mu.Lock()
 		close(s.closing)
 	}
 	s.mu.Unlock()
