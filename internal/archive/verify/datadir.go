@@ -105,7 +105,7 @@ func DataDir(ctx context.Context, opts DataDirOptions) (*Report, error) {
 	}
 	var sealer *sealing.Sealer
 	if opts.KeyRing != nil {
-		if sealer, err = sealing.New(opts.KeyRing, readOnlyKeys{tx}, opts.Tenant, nil); err != nil {
+		if sealer, err = sealing.New(opts.KeyRing, sqlite.ReadOnlyKeys(tx), opts.Tenant, nil); err != nil {
 			return nil, err
 		}
 		defer sealer.Close()

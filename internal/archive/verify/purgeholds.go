@@ -25,7 +25,7 @@ func checkPurgesRespectedHolds(ctx context.Context, tx *sql.Tx, r *Report, log *
 		return fmt.Errorf("while replaying holds and purges: %w", err)
 	}
 	defer rows.Close()
-	active := map[string]store.Hold{}
+	active := map[string]activeHold{}
 	undecidable := 0
 	for rows.Next() {
 		var seq int64
@@ -37,7 +37,7 @@ func checkPurgesRespectedHolds(ctx context.Context, tx *sql.Tx, r *Report, log *
 		case store.AuditHoldPut:
 			var h store.Hold
 			if json.Unmarshal([]byte(detail), &h) == nil {
-				active[subject] = h
+				active[subject] = newActiveHold(h)
 			}
 		case store.AuditHoldRelease:
 			delete(active, subject)
@@ -81,9 +81,24 @@ const (
 	undecided
 )
 
-// holdCoversLeaf decides, from what a record leaf commits to (account and
-// send time), whether a hold covers the record.
-func holdCoversLeaf(h store.Hold, leaf store.Leaf) coverage {
+// activeHold is a hold with its custodians hashed once, as leaves commit to
+// them.
+type activeHold struct {
+	store.Hold
+	custodianSHA256 []string
+}
+
+func newActiveHold(h store.Hold) activeHold {
+	a := activeHold{Hold: h}
+	for _, c := range h.Custodians {
+		a.custodianSHA256 = append(a.custodianSHA256, sha256Hex([]byte(c)))
+	}
+	return a
+}
+
+// holdCoversLeaf decides, from what a record leaf commits to (account,
+// custodian and send time), whether a hold covers the record.
+func holdCoversLeaf(h activeHold, leaf store.Leaf) coverage {
 	if leaf.SentAt == 0 {
 		return undecided // leaves from before schema 5 have no send time
 	}
@@ -91,10 +106,8 @@ func holdCoversLeaf(h store.Hold, leaf store.Leaf) coverage {
 		return notCovered
 	}
 	byAccount := slices.Contains(h.Accounts, store.AccountKey(leaf.Account))
-	byCustodian, custodianKnown := false, leaf.CustodianSHA256 != ""
-	for _, c := range h.Custodians {
-		byCustodian = byCustodian || (custodianKnown && sha256Hex([]byte(c)) == leaf.CustodianSHA256)
-	}
+	custodianKnown := leaf.CustodianSHA256 != ""
+	byCustodian := custodianKnown && slices.Contains(h.custodianSHA256, leaf.CustodianSHA256)
 	switch {
 	case (byAccount || byCustodian) && h.Query == "":
 		return covered

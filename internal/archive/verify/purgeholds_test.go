@@ -37,7 +37,7 @@ func TestHoldCoversLeaf(t *testing.T) {
 		if strings.HasSuffix(name, "on an old leaf") {
 			l.CustodianSHA256 = ""
 		}
-		if got := holdCoversLeaf(tc.hold, l); got != tc.want {
+		if got := holdCoversLeaf(newActiveHold(tc.hold), l); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
 	}

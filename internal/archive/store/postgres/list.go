@@ -15,68 +15,12 @@ import (
 
 // List returns records of an account in the order the archive stored them
 // (the log's order: records get their seq under the write lock), a page at
-// a time; the cursor is the last record's seq. A text query runs on the
-// GIN index of the terms column; phrases the index cannot decide alone are
-// checked on each candidate's decrypted text.
+// a time (store.ListPaged). A text query runs on the GIN index of the terms
+// column.
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, string, error) {
-	if _, err := store.ParseAccountKey(string(q.Account)); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > store.MaxListLimit {
-		limit = store.MaxListLimit
-	}
-	if err := q.ValidateFilters(); err != nil {
-		return nil, "", err
-	}
-	var query *search.Query
-	if q.Text != "" {
-		var err error
-		if query, err = search.Parse(q.Text); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
-		}
-	}
-	after, err := parseCursor(q.After)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []store.StoredRecord
-	var seqs []int64
-	for {
-		page, pageSeqs, more, err := s.listPage(ctx, q, query, after, limit+1-len(out))
-		if err != nil {
-			return nil, "", err
-		}
-		for i, sr := range page {
-			after = pageSeqs[i]
-			if query == nil || !query.NeedsVerification() || query.Match(sr.Record.Text) {
-				out = append(out, sr)
-				seqs = append(seqs, pageSeqs[i])
-			}
-		}
-		if !more || len(out) > limit {
-			break
-		}
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(seqs[limit-1], 10)
-	}
-	return out, next, nil
-}
-
-// parseCursor reads a cursor List returned: the seq of the last record of
-// the previous page.
-func parseCursor(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	seq, err := strconv.ParseInt(after, 10, 64)
-	if err != nil || seq < 0 {
-		return 0, fmt.Errorf("%w: after must be the cursor the previous page returned", store.ErrInvalid)
-	}
-	return seq, nil
+	return store.ListPaged(ctx, q, func(ctx context.Context, query *search.Query, after int64, n int) ([]store.StoredRecord, []int64, bool, error) {
+		return s.listPage(ctx, q, query, after, n)
+	})
 }
 
 // storedRow is a records row as read, still sealed.

@@ -304,3 +304,29 @@ func tamperRow(t *testing.T, s *Store, query string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadOnlyKeysFindButNeverChange(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, t.TempDir(), Options{})
+	env := storetest.Envelope("m1", time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), "x", 0)
+	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{env}); err != nil {
+		t.Fatal(err)
+	}
+	live := keyOf(t, s, env.Record.SentAt)
+	ro := ReadOnlyKeys(s.reader)
+	if got, err := ro.Get(ctx, live.ID); err != nil || got.ID != live.ID {
+		t.Fatalf("Get = %v, %v", got, err)
+	}
+	if _, err := ro.Lookup(ctx, live.Scope); err != nil {
+		t.Fatalf("Lookup: %v", err)
+	}
+	if _, err := ro.Destroy(ctx, live.ID, time.Now()); err == nil {
+		t.Fatal("a read-only key store destroyed a key")
+	}
+	if _, _, err := ro.CreateIfAbsent(ctx, live); err == nil {
+		t.Fatal("a read-only key store created a key")
+	}
+	if k := keyOf(t, s, env.Record.SentAt); k.Destroyed() {
+		t.Fatal("the key was destroyed")
+	}
+}

@@ -46,9 +46,7 @@ func scanDataKey(row interface{ Scan(...any) error }) (keys.WrappedDEK, error) {
 	return d, nil
 }
 
-func lookupDataKey(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, where string, args ...any) (keys.WrappedDEK, error) {
+func lookupDataKey(ctx context.Context, q rowQuerier, where string, args ...any) (keys.WrappedDEK, error) {
 	d, err := scanDataKey(q.QueryRowContext(ctx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return keys.WrappedDEK{}, keys.ErrKeyNotFound
@@ -96,20 +94,12 @@ func (k keyStore) CreateIfAbsent(ctx context.Context, dek keys.WrappedDEK) (keys
 
 // Get implements keys.Store.
 func (k keyStore) Get(ctx context.Context, id string) (keys.WrappedDEK, error) {
-	d, err := lookupDataKey(ctx, k.s.reader, `id = ?`, id)
-	if err != nil {
-		return d, fmt.Errorf("DEK %s: %w", id, err)
-	}
-	return d, nil
+	return readOnlyKeys{k.s.reader}.Get(ctx, id)
 }
 
 // Lookup implements keys.Store.
 func (k keyStore) Lookup(ctx context.Context, scope keys.Scope) (keys.WrappedDEK, error) {
-	d, err := lookupDataKey(ctx, k.s.reader, `tenant = ? AND account = ? AND bucket = ?`, scope.Tenant, scope.Account, scope.Bucket.String())
-	if err != nil {
-		return d, fmt.Errorf("DEK of %s: %w", scope, err)
-	}
-	return d, nil
+	return readOnlyKeys{k.s.reader}.Lookup(ctx, scope)
 }
 
 // Destroy implements keys.Store.
@@ -191,4 +181,51 @@ func (k keyStore) List(ctx context.Context, q keys.ListQuery) ([]keys.WrappedDEK
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// rowQuerier is what reading a data key needs: a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// errReadOnlyKeys refuses every change to a read-only key store.
+var errReadOnlyKeys = errors.New("this key store is read-only")
+
+// ReadOnlyKeys is a keys.Store over an archive database read through q (an
+// auditor's read transaction, say): it finds keys and refuses every change,
+// so opening records with it can never create or destroy one.
+func ReadOnlyKeys(q rowQuerier) keys.Store { return readOnlyKeys{q} }
+
+type readOnlyKeys struct{ q rowQuerier }
+
+func (k readOnlyKeys) Get(ctx context.Context, id string) (keys.WrappedDEK, error) {
+	d, err := lookupDataKey(ctx, k.q, `id = ?`, id)
+	if err != nil {
+		return d, fmt.Errorf("DEK %s: %w", id, err)
+	}
+	return d, nil
+}
+
+func (k readOnlyKeys) Lookup(ctx context.Context, scope keys.Scope) (keys.WrappedDEK, error) {
+	d, err := lookupDataKey(ctx, k.q, `tenant = ? AND account = ? AND bucket = ?`, scope.Tenant, scope.Account, scope.Bucket.String())
+	if err != nil {
+		return d, fmt.Errorf("DEK of %s: %w", scope, err)
+	}
+	return d, nil
+}
+
+func (readOnlyKeys) CreateIfAbsent(context.Context, keys.WrappedDEK) (keys.WrappedDEK, bool, error) {
+	return keys.WrappedDEK{}, false, errReadOnlyKeys
+}
+
+func (readOnlyKeys) Destroy(context.Context, string, time.Time) (keys.WrappedDEK, error) {
+	return keys.WrappedDEK{}, errReadOnlyKeys
+}
+
+func (readOnlyKeys) Rewrap(context.Context, string, []byte, []byte, string) error {
+	return errReadOnlyKeys
+}
+
+func (readOnlyKeys) List(context.Context, keys.ListQuery) ([]keys.WrappedDEK, error) {
+	return nil, errReadOnlyKeys
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/vigil-operator/vigil/internal/archive/search"
@@ -15,67 +14,11 @@ import (
 // List returns records of an account in the order the archive stored them
 // (the log's order), a page at a time. A text query runs on the search
 // index, which yields records in that same order, so a page costs the hits
-// read until it is full, not a sort of every hit; phrases and exclusions
-// the index cannot decide alone are checked on each candidate's text.
+// read until it is full, not a sort of every hit (store.ListPaged).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.StoredRecord, string, error) {
-	if _, err := store.ParseAccountKey(string(q.Account)); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > store.MaxListLimit {
-		limit = store.MaxListLimit
-	}
-	if err := q.ValidateFilters(); err != nil {
-		return nil, "", err
-	}
-	var query *search.Query
-	if q.Text != "" {
-		var err error
-		if query, err = search.Parse(q.Text); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", store.ErrInvalid, err)
-		}
-	}
-	after, err := parseCursor(q.After)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []store.StoredRecord
-	var seqs []int64
-	for {
-		page, pageSeqs, more, err := s.listPage(ctx, q, query, after, limit+1-len(out))
-		if err != nil {
-			return nil, "", err
-		}
-		for i, sr := range page {
-			after = pageSeqs[i]
-			if query == nil || !query.NeedsVerification() || query.Match(sr.Record.Text) {
-				out = append(out, sr)
-				seqs = append(seqs, pageSeqs[i])
-			}
-		}
-		if !more || len(out) > limit {
-			break
-		}
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(seqs[limit-1], 10)
-	}
-	return out, next, nil
-}
-
-// parseCursor reads a cursor List returned: the position of the last record
-// of the previous page.
-func parseCursor(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	seq, err := strconv.ParseInt(after, 10, 64)
-	if err != nil || seq < 0 {
-		return 0, fmt.Errorf("%w: after must be the cursor the previous page returned", store.ErrInvalid)
-	}
-	return seq, nil
+	return store.ListPaged(ctx, q, func(ctx context.Context, query *search.Query, after int64, n int) ([]store.StoredRecord, []int64, bool, error) {
+		return s.listPage(ctx, q, query, after, n)
+	})
 }
 
 // listPage reads up to n candidates after the position given; more says
