@@ -19,7 +19,6 @@ import (
 	"github.com/vigil-operator/vigil/internal/archive/keys"
 	"github.com/vigil-operator/vigil/internal/archive/keys/keystoretest"
 	"github.com/vigil-operator/vigil/internal/archive/store"
-	"github.com/vigil-operator/vigil/internal/archive/store/sealing"
 	"github.com/vigil-operator/vigil/internal/archive/store/storetest"
 	"github.com/vigil-operator/vigil/internal/capture"
 )
@@ -190,7 +189,8 @@ func TestIngestResealsAfterLosingARaceWithAPurge(t *testing.T) {
 	if rep, err := s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{"desk/a"}, Cutoff: jan.AddDate(0, 2, 0), MaxRecords: 10, Rule: "r/r", Actor: "op"}); err != nil || rep.KeysDestroyed != 1 {
 		t.Fatalf("purge = %+v, %v", rep, err)
 	}
-	job := &ingestJob{account: "desk/a", custodian: "A", actor: "t", envs: []capture.Envelope{stale}, sealed: []sealing.Record{sealed}}
+	job := newIngestJob("desk/a", "A", "t", []capture.Envelope{stale})
+	job.setSealed(0, sealed)
 	if err := s.submit(ctx, &writeJob{ingest: job}); !errors.Is(err, errKeyDestroyed) {
 		t.Fatalf("a batch sealed under a destroyed key = %v, want errKeyDestroyed", err)
 	}

@@ -18,6 +18,11 @@ type ingestJob struct {
 	envs      []capture.Envelope
 	// sealed[i] is envs[i] encoded and encrypted.
 	sealed []sealing.Record
+	// prepared[i] is the rest of what the writer stores of envs[i],
+	// worked out in the caller's goroutine (prepare.go).
+	prepared []preparedRecord
+	// keyIDs are the distinct data keys the batch is sealed under.
+	keyIDs []string
 	result store.IngestResult
 }
 
@@ -46,23 +51,16 @@ func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian,
 	if len(envs) == 0 {
 		return store.IngestResult{}, nil
 	}
-	job := &ingestJob{account: account, custodian: custodian, actor: actor, envs: envs, sealed: make([]sealing.Record, len(envs))}
+	job := newIngestJob(account, custodian, actor, envs)
 	for attempt := 1; ; attempt++ {
-		for i := range envs {
-			var err error
-			if job.sealed[i], err = s.sealer.SealEnvelope(ctx, account, envs[i]); err != nil {
-				return store.IngestResult{}, err
-			}
+		if err := s.seal(ctx, job); err != nil {
+			return store.IngestResult{}, err
 		}
 		err := s.submit(ctx, &writeJob{ingest: job})
 		if errors.Is(err, errKeyDestroyed) && attempt < maxSealAttempts {
 			// The purge forgets the keys it destroyed once it commits;
 			// forget them here too, so the reseal cannot race that.
-			ids := make([]string, len(job.sealed))
-			for i := range job.sealed {
-				ids[i] = job.sealed[i].KeyID
-			}
-			if err := s.sealer.ForgetDestroyed(ctx, keyStore{s}, ids...); err != nil {
+			if err := s.sealer.ForgetDestroyed(ctx, keyStore{s}, job.keyIDs...); err != nil {
 				return store.IngestResult{}, err
 			}
 			continue
@@ -74,47 +72,48 @@ func (s *Store) Ingest(ctx context.Context, account store.AccountKey, custodian,
 	}
 }
 
+const insertRecordSQL = `INSERT INTO records
+	(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count, key_id, system,
+	 conversation, categories, severity)
+	VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (account, dedup_key) DO NOTHING`
+
+const updateStatsSQL = `INSERT INTO account_stats (account, messages, last_message, last_capture, findings_total, findings_open)
+	VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (account) DO UPDATE SET
+		messages = messages + excluded.messages,
+		last_message = max(coalesce(last_message, 0), excluded.last_message),
+		last_capture = excluded.last_capture,
+		findings_total = findings_total + excluded.findings_total,
+		findings_open = findings_open + excluded.findings_open`
+
+const keyDestroyedSQL = `SELECT destroyed_at FROM data_keys WHERE id = ?`
+
 // applyIngest inserts one caller's batch inside the group's transaction and
-// keeps the account's statistics in step.
+// keeps the account's statistics in step. It only executes statements: the
+// caller prepared everything else (prepare.go).
 func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error {
-	if err := checkKeysLive(ctx, tx, j.sealed); err != nil {
+	if err := checkKeysLive(ctx, tx, s.stmts.keyDestroyed, j.keyIDs); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO records
-		(id, account, custodian, dedup_key, sent_at, ingested_at, text, record, findings, findings_count, key_id, system,
-		 conversation, categories, severity)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account, dedup_key) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("while preparing the insert: %w", err)
-	}
-	defer stmt.Close()
-	// Prepared once per batch: a statement parsed per row costs as much as
-	// the insert.
-	terms, err := tx.PrepareContext(ctx, insertTermsSQL)
-	if err != nil {
-		return fmt.Errorf("while preparing the search insert: %w", err)
-	}
-	defer terms.Close()
-	leaves, err := tx.PrepareContext(ctx, insertLeafSQL)
-	if err != nil {
-		return fmt.Errorf("while preparing the log insert: %w", err)
-	}
-	defer leaves.Close()
+	stmt := tx.StmtContext(ctx, s.stmts.insertRecord)
+	terms := tx.StmtContext(ctx, s.stmts.insertTerms)
+	leaves := tx.StmtContext(ctx, s.stmts.insertLeaf)
 	appendLeaf := func(args ...any) error {
 		_, err := leaves.ExecContext(ctx, args...)
 		return err
 	}
+	// The batch's leaves and rows share the writer's time (leafstamp.go).
 	now := nanos(s.now())
 	var inserted, messages, findings int64
 	var lastSent int64
+	// body holds one leaf at a time: the driver copies what it binds.
+	var body []byte
 	for i := range j.envs {
-		rec, sealed := j.envs[i].Record, &j.sealed[i]
-		system := rec.Kind == capture.KindSystem
-		facets := store.FacetsOf(rec, j.envs[i].Findings)
-		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, nanos(rec.SentAt), now,
-			sealed.SealedBody, sealed.SealedFindings, len(j.envs[i].Findings), sealed.KeyID, system,
-			facets.Conversation, facets.Categories, facets.Severity)
+		rec, sealed, p := j.envs[i].Record, &j.sealed[i], &j.prepared[i]
+		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, p.sentAt, now,
+			sealed.SealedBody, sealed.SealedFindings, p.findings, sealed.KeyID, p.system,
+			p.facets.Conversation, p.facets.Categories, p.facets.Severity)
 		if err != nil {
 			return fmt.Errorf("while inserting record %s: %w", rec.ID, err)
 		}
@@ -123,35 +122,27 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			if err != nil {
 				return fmt.Errorf("while reading the position of record %s: %w", rec.ID, err)
 			}
-			if err := indexRecord(ctx, terms, seq, rec.Text); err != nil {
+			if err := indexRecord(ctx, terms, seq, p.terms); err != nil {
 				return err
 			}
-			leaf := store.RecordLeaf(fromNanos(now), j.account, rec.ID, rec.DedupKey, sealed.Body, sealed.Findings).
-				Sealed(rec.SentAt, sealed.KeyID, sealed.SealedBody, sealed.SealedFindings).FiledUnder(j.custodian)
-			if err := s.appendLeafWith(appendLeaf, leaf, rec.ID); err != nil {
+			body = p.leaf.appendStamped(body[:0], now)
+			if err := s.appendLeafWith(appendLeaf, body, rec.ID); err != nil {
 				return err
 			}
 			inserted++
-			findings += int64(len(j.envs[i].Findings))
+			findings += int64(p.findings)
 			// System records (capture checkpoints, gap notices) are
 			// evidence about capture, not messages: they move the capture
 			// time, not the message count or the last message time.
-			if !system {
+			if !p.system {
 				messages++
-				lastSent = max(lastSent, nanos(rec.SentAt))
+				lastSent = max(lastSent, p.sentAt)
 			}
 		}
 	}
 	j.result = store.IngestResult{Inserted: int(inserted), Duplicates: len(j.envs) - int(inserted)}
 	if inserted > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_stats (account, messages, last_message, last_capture, findings_total, findings_open)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account) DO UPDATE SET
-				messages = messages + excluded.messages,
-				last_message = max(coalesce(last_message, 0), excluded.last_message),
-				last_capture = excluded.last_capture,
-				findings_total = findings_total + excluded.findings_total,
-				findings_open = findings_open + excluded.findings_open`,
+		if _, err := tx.StmtContext(ctx, s.stmts.updateStats).ExecContext(ctx,
 			string(j.account), messages, lastSent, now, findings, findings); err != nil {
 			return fmt.Errorf("while updating statistics of %s: %w", j.account, err)
 		}
@@ -160,20 +151,17 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 	return s.audit(ctx, tx, j.actor, store.AuditIngest, string(j.account), detail)
 }
 
-// checkKeysLive fails with errKeyDestroyed if a purge destroyed a data key
-// the batch was sealed under after it was sealed: such a record could never
-// be read. Purges run on this same writer, so the check cannot race them.
-func checkKeysLive(ctx context.Context, tx *sql.Tx, sealed []sealing.Record) error {
-	checked := map[string]bool{}
-	for _, r := range sealed {
-		if checked[r.KeyID] {
-			continue
-		}
-		checked[r.KeyID] = true
+// checkKeysLive fails with errKeyDestroyed if a purge destroyed one of the
+// data keys a batch was sealed under after it was sealed: such a record
+// could never be read. Purges run on this same writer, so the check cannot
+// race them. query is the writer's keyDestroyedSQL.
+func checkKeysLive(ctx context.Context, tx *sql.Tx, query *sql.Stmt, keyIDs []string) error {
+	stmt := tx.StmtContext(ctx, query)
+	for _, id := range keyIDs {
 		var destroyed sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM data_keys WHERE id = ?`, r.KeyID).Scan(&destroyed)
+		err := stmt.QueryRowContext(ctx, id).Scan(&destroyed)
 		if err != nil {
-			return fmt.Errorf("while checking data key %s: %w", r.KeyID, err)
+			return fmt.Errorf("while checking data key %s: %w", id, err)
 		}
 		if destroyed.Valid {
 			return errKeyDestroyed

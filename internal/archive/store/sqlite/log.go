@@ -199,20 +199,20 @@ const insertLeafSQL = `INSERT INTO log_leaves (idx, hash, body, record_id) VALUE
 // appendLeaf adds a leaf in the current transaction. recordID is set for
 // record leaves so their proofs can be found.
 func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l store.Leaf, recordID string) error {
+	stmt := tx.StmtContext(ctx, s.stmts.insertLeaf)
 	return s.appendLeafWith(func(args ...any) error {
-		_, err := tx.ExecContext(ctx, insertLeafSQL, args...)
+		_, err := stmt.ExecContext(ctx, args...)
 		return err
-	}, l, recordID)
+	}, l.Encode(), recordID)
 }
 
-// appendLeafWith adds a leaf through exec, which runs insertLeafSQL: a
-// statement prepared once for a whole batch, or a one-off.
-func (s *Store) appendLeafWith(exec func(args ...any) error, l store.Leaf, recordID string) error {
+// appendLeafWith adds a leaf, given as its canonical bytes, through exec,
+// which runs insertLeafSQL in the current transaction.
+func (s *Store) appendLeafWith(exec func(args ...any) error, body []byte, recordID string) error {
 	seq := &s.seq
 	seq.mu.RLock()
 	idx := seq.tree.Size() + uint64(len(seq.pending))
 	seq.mu.RUnlock()
-	body := l.Encode()
 	h := tlog.LeafHash(body)
 	var rid any
 	if recordID != "" {

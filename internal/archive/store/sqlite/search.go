@@ -10,10 +10,10 @@ import (
 
 const insertTermsSQL = `INSERT INTO records_fts (rowid, terms) VALUES (?, ?)`
 
-// indexRecord adds a record's search terms under its seq, through a
-// statement running insertTermsSQL.
-func indexRecord(ctx context.Context, stmt *sql.Stmt, seq int64, text string) error {
-	if _, err := stmt.ExecContext(ctx, seq, search.IndexTerms(text)); err != nil {
+// indexRecord adds a record's search terms (search.IndexTerms of its text)
+// under its seq, through a statement running insertTermsSQL.
+func indexRecord(ctx context.Context, stmt *sql.Stmt, seq int64, terms string) error {
+	if _, err := stmt.ExecContext(ctx, seq, terms); err != nil {
 		return fmt.Errorf("while indexing record %d for search: %w", seq, err)
 	}
 	return nil
@@ -61,7 +61,7 @@ func (s *Store) backfillSearch(ctx context.Context) error {
 		}
 		defer stmt.Close()
 		for _, r := range all {
-			if err := indexRecord(ctx, stmt, r.seq, r.text); err != nil {
+			if err := indexRecord(ctx, stmt, r.seq, search.IndexTerms(r.text)); err != nil {
 				return err
 			}
 		}

@@ -75,6 +75,8 @@ type Store struct {
 	shipper *shipping.Shipper
 	// walCheckpointer copies the WAL back off the writer's path.
 	walCheckpointer *walCheckpointer
+	// stmts are prepared on the writer's connection; writer only.
+	stmts *writerStatements
 
 	// mu guards closed; see submit.
 	mu      sync.RWMutex
@@ -115,6 +117,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		_ = writer.Close()
 		return nil, err
 	}
+	// Closing the writer's database closes these too.
+	stmts, err := prepareWriterStatements(ctx, writer)
+	if err != nil {
+		_ = writer.Close()
+		return nil, err
+	}
 	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&mode=ro")
 	if err != nil {
 		_ = writer.Close()
@@ -122,7 +130,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	reader.SetMaxOpenConns(4)
 	s := &Store{
-		writer: writer, reader: reader,
+		writer: writer, reader: reader, stmts: stmts,
 		jobs:    make(chan *writeJob, 256),
 		now:     opts.Now,
 		log:     opts.Logger,
@@ -346,7 +354,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.stopped
 	s.sealer.Close()
-	return errors.Join(s.walCheckpointer.close(), s.reader.Close(), s.writer.Close())
+	return errors.Join(s.walCheckpointer.close(), s.reader.Close(), s.stmts.close(), s.writer.Close())
 }
 
 func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
@@ -361,11 +369,12 @@ func nullTime(n sql.NullInt64) *time.Time {
 	return &t
 }
 
+const insertAuditSQL = `INSERT INTO audit_events (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`
+
 // audit appends one audit event in the current transaction.
 func (s *Store) audit(ctx context.Context, tx *sql.Tx, actor, action, subject, detail string) error {
 	now := s.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`,
-		nanos(now), actor, action, subject, detail)
+	_, err := tx.StmtContext(ctx, s.stmts.insertAudit).ExecContext(ctx, nanos(now), actor, action, subject, detail)
 	if err != nil {
 		return fmt.Errorf("while appending the audit event: %w", err)
 	}
