@@ -23,12 +23,13 @@ import (
 // this verifier understands: 2 added the log, 3 the search index, 4 changed
 // statistics only (nothing this verifier checks), 5 encryption at rest (data
 // keys, sealed records, holds matched on the index), 6 the WORM copy in
-// segments. A newer
+// segments, 7 counts on data keys of the records sealed under them (in
+// place of an index on records.key_id). A newer
 // schema may store things this code does not know to check, so it refuses
 // rather than report a clean bill of health it cannot back.
 const (
 	minSchemaVersion   = 2
-	knownSchemaVersion = 6
+	knownSchemaVersion = 7
 	// encryptionSchemaVersion added data keys and compiled hold queries.
 	encryptionSchemaVersion = 5
 )

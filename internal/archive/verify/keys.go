@@ -19,6 +19,9 @@ type storedKey struct {
 	destroyed           bool
 	hasWrapped          bool
 	wrappedSHA256       string
+	// records is the key's own count of the records sealed under it, or
+	// -1 for a schema without counts.
+	records int64
 }
 
 // checkDataKeys checks the key store against the records and the log:
@@ -29,7 +32,10 @@ type storedKey struct {
 //     certified by a purge whose cutoff its month precedes, with the same
 //     commitment to the erased bytes, and holds no wrapped bytes;
 //   - every logged destruction left a tombstone: a key destroyed on the
-//     record cannot be live again.
+//     record cannot be live again;
+//   - each key's count of its records is the number sealed under it: a
+//     purge destroys a key whose count is zero, so a count too low would
+//     let it destroy a key still in use.
 //
 // It needs no key: it reads ids, months and hashes only.
 func checkDataKeys(ctx context.Context, tx *sql.Tx, r *Report, log *logView, perKey map[string]int, purges *purgeIndex) error {
@@ -40,7 +46,15 @@ func checkDataKeys(ctx context.Context, tx *sql.Tx, r *Report, log *logView, per
 	if hasTable == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, account, bucket, destroyed_at IS NOT NULL, wrapped IS NOT NULL, wrapped_sha256 FROM data_keys ORDER BY id`)
+	var counted int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('data_keys') WHERE name = 'records'`).Scan(&counted); err != nil {
+		return fmt.Errorf("while reading the key store's columns: %w", err)
+	}
+	recordsColumn := "-1"
+	if counted > 0 {
+		recordsColumn = "records"
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, account, bucket, destroyed_at IS NOT NULL, wrapped IS NOT NULL, wrapped_sha256, `+recordsColumn+` FROM data_keys ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("while reading the key store: %w", err)
 	}
@@ -49,7 +63,7 @@ func checkDataKeys(ctx context.Context, tx *sql.Tx, r *Report, log *logView, per
 	for rows.Next() {
 		var k storedKey
 		var sum []byte
-		if err := rows.Scan(&k.id, &k.account, &k.bucket, &k.destroyed, &k.hasWrapped, &sum); err != nil {
+		if err := rows.Scan(&k.id, &k.account, &k.bucket, &k.destroyed, &k.hasWrapped, &sum, &k.records); err != nil {
 			return fmt.Errorf("while reading the key store: %w", err)
 		}
 		k.wrappedSHA256 = hex.EncodeToString(sum)
@@ -70,6 +84,18 @@ func checkDataKeys(ctx context.Context, tx *sql.Tx, r *Report, log *logView, per
 			r.problem(KindDataKey, "data key "+id, "%d records are sealed under it but the key store does not hold it", perKey[id])
 		case k.destroyed:
 			r.problem(KindDataKey, "data key "+id, "%d records remain sealed under it but it was destroyed: they can never be read", perKey[id])
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(stored)) {
+		k, sealed := stored[id], int64(perKey[id])
+		switch {
+		case k.records < 0 || k.records == sealed:
+		case k.records < sealed:
+			r.problem(KindDataKey, "data key "+id, "its count says %d records are sealed under it, but %d are: a purge destroys a key whose count is zero, so a count too low could destroy a key still in use",
+				k.records, sealed)
+		default:
+			r.problem(KindDataKey, "data key "+id, "its count says %d records are sealed under it, but %d are: records were removed outside a purge, or moved to another key",
+				k.records, sealed)
 		}
 	}
 

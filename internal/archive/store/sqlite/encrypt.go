@@ -109,14 +109,19 @@ func (s *Store) sealPlaintextRecords(ctx context.Context) error {
 			facets[i] = store.FacetsOf(&rec, findings)
 		}
 		err = s.exclusive(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			var sealedUnder keyCounts
 			for i, l := range todo {
-				if _, err := tx.ExecContext(ctx, `UPDATE records SET record = ?, findings = ?, key_id = ?, text = '',
+				res, err := tx.ExecContext(ctx, `UPDATE records SET record = ?, findings = ?, key_id = ?, text = '',
 					conversation = ?, categories = ?, severity = ? WHERE seq = ? AND key_id IS NULL`,
-					l.SealedBody, l.SealedFindings, l.KeyID, facets[i].Conversation, facets[i].Categories, facets[i].Severity, l.seq); err != nil {
+					l.SealedBody, l.SealedFindings, l.KeyID, facets[i].Conversation, facets[i].Categories, facets[i].Severity, l.seq)
+				if err != nil {
 					return fmt.Errorf("while encrypting record %s: %w", l.id, err)
 				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					sealedUnder.add(l.KeyID, 1)
+				}
 			}
-			return nil
+			return sealedUnder.apply(ctx, tx.StmtContext(ctx, s.stmts.countKeyRecords))
 		})
 		if err != nil {
 			return err

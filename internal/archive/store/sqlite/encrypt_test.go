@@ -268,6 +268,7 @@ func TestRecordsStoredInTheClearAreSealedOnOpen(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Record.Text != env.Record.Text || len(got[0].Findings) != 1 {
 		t.Fatalf("the sealed legacy row reads back as %+v, %v", got, err)
 	}
+	assertKeyCounts(t, s)
 }
 
 func keyOf(t *testing.T, s *Store, month time.Time) keys.WrappedDEK {

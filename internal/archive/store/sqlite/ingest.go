@@ -109,6 +109,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 	var lastSent int64
 	// body holds one leaf at a time: the driver copies what it binds.
 	var body []byte
+	var sealedUnder keyCounts
 	for i := range j.envs {
 		rec, sealed, p := j.envs[i].Record, &j.sealed[i], &j.prepared[i]
 		res, err := stmt.ExecContext(ctx, rec.ID, string(j.account), j.custodian, rec.DedupKey, p.sentAt, now,
@@ -129,6 +130,7 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 			if err := s.appendLeafWith(appendLeaf, body, rec.ID); err != nil {
 				return err
 			}
+			sealedUnder.add(sealed.KeyID, 1)
 			inserted++
 			findings += int64(p.findings)
 			// System records (capture checkpoints, gap notices) are
@@ -141,6 +143,9 @@ func (s *Store) applyIngest(ctx context.Context, tx *sql.Tx, j *ingestJob) error
 		}
 	}
 	j.result = store.IngestResult{Inserted: int(inserted), Duplicates: len(j.envs) - int(inserted)}
+	if err := sealedUnder.apply(ctx, tx.StmtContext(ctx, s.stmts.countKeyRecords)); err != nil {
+		return err
+	}
 	if inserted > 0 {
 		if _, err := tx.StmtContext(ctx, s.stmts.updateStats).ExecContext(ctx,
 			string(j.account), messages, lastSent, now, findings, findings); err != nil {

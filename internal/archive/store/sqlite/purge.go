@@ -37,7 +37,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) `+base+` AND `+heldClause, args...).Scan(&report.HeldBack); err != nil {
 			return fmt.Errorf("while counting held records: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count, r.system `+base+` AND NOT `+heldClause+
+		rows, err := tx.QueryContext(ctx, `SELECT r.seq, r.id, r.account, r.findings_count, r.system, r.key_id `+base+` AND NOT `+heldClause+
 			` ORDER BY r.seq LIMIT ?`, append(args, req.MaxRecords)...)
 		if err != nil {
 			return fmt.Errorf("while selecting records to purge: %w", err)
@@ -48,11 +48,12 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 			account  string
 			findings int64
 			system   bool
+			keyID    sql.NullString
 		}
 		var victims []victim
 		for rows.Next() {
 			var v victim
-			if err := rows.Scan(&v.seq, &v.id, &v.account, &v.findings, &v.system); err != nil {
+			if err := rows.Scan(&v.seq, &v.id, &v.account, &v.findings, &v.system, &v.keyID); err != nil {
 				rows.Close()
 				return err
 			}
@@ -71,6 +72,7 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 
 		if !req.DryRun && len(victims) > 0 {
 			perAccount := map[string][2]int64{}
+			var unsealed keyCounts
 			del, err := tx.PrepareContext(ctx, `DELETE FROM records WHERE seq = ?`)
 			if err != nil {
 				return err
@@ -84,6 +86,9 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 					del.Close()
 					return err
 				}
+				if v.keyID.Valid {
+					unsealed.add(v.keyID.String, -1)
+				}
 				c := perAccount[v.account]
 				if !v.system {
 					c[0]++
@@ -91,6 +96,9 @@ func (s *Store) Purge(ctx context.Context, req store.PurgeRequest) (store.PurgeR
 				perAccount[v.account] = [2]int64{c[0], c[1] + v.findings}
 			}
 			del.Close()
+			if err := unsealed.apply(ctx, tx.StmtContext(ctx, s.stmts.countKeyRecords)); err != nil {
+				return err
+			}
 			for account, c := range perAccount {
 				if _, err := tx.ExecContext(ctx, `UPDATE account_stats SET
 					messages = messages - ?, findings_total = findings_total - ?, findings_open = max(0, findings_open - ?),
@@ -149,7 +157,7 @@ func (s *Store) destroyExpiredKeys(ctx context.Context, tx *sql.Tx, req store.Pu
 	// month has ended by the cutoff.
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM data_keys k WHERE k.tenant = ? AND k.account IN `+in+`
 		AND k.destroyed_at IS NULL AND k.bucket < ?
-		AND NOT EXISTS (SELECT 1 FROM records r WHERE r.key_id = k.id) ORDER BY k.id`,
+		AND k.records = 0 ORDER BY k.id`,
 		append(accounts, keys.BucketOf(req.Cutoff).String())...)
 	if err != nil {
 		return nil, fmt.Errorf("while finding data keys to destroy: %w", err)

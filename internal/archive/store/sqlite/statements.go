@@ -15,7 +15,7 @@ import (
 // transaction's connection (and prepares it anew only should that
 // connection have been replaced).
 type writerStatements struct {
-	insertRecord, insertTerms, insertLeaf, updateStats, insertAudit, keyDestroyed *sql.Stmt
+	insertRecord, insertTerms, insertLeaf, updateStats, insertAudit, keyDestroyed, countKeyRecords *sql.Stmt
 }
 
 func prepareWriterStatements(ctx context.Context, db *sql.DB) (*writerStatements, error) {
@@ -31,6 +31,7 @@ func prepareWriterStatements(ctx context.Context, db *sql.DB) (*writerStatements
 		{&w.updateStats, "the statistics update", updateStatsSQL},
 		{&w.insertAudit, "the audit insert", insertAuditSQL},
 		{&w.keyDestroyed, "the data key check", keyDestroyedSQL},
+		{&w.countKeyRecords, "the data key count", countKeyRecordsSQL},
 	} {
 		var err error
 		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
@@ -44,7 +45,7 @@ func prepareWriterStatements(ctx context.Context, db *sql.DB) (*writerStatements
 // close releases the statements; closing the writer's database would too.
 func (w *writerStatements) close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{w.insertRecord, w.insertTerms, w.insertLeaf, w.updateStats, w.insertAudit, w.keyDestroyed} {
+	for _, stmt := range []*sql.Stmt{w.insertRecord, w.insertTerms, w.insertLeaf, w.updateStats, w.insertAudit, w.keyDestroyed, w.countKeyRecords} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
