@@ -19,7 +19,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(plaintext) > 0 && bytes.Contains(sealed.Ciphertext, plaintext) {
+		// Eight bytes and up: a shorter plaintext turns up in random
+		// ciphertext by chance (one byte, about one run in sixteen).
+		if len(plaintext) >= 8 && bytes.Contains(sealed.Ciphertext, plaintext) {
 			t.Fatal("plaintext appears in the ciphertext")
 		}
 		got, err := m.Open(t.Context(), ref, sealed)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -34,6 +35,9 @@ type sequencer struct {
 	tree tlog.Tree
 	// pending are the current transaction's leaf hashes; writer only.
 	pending []tlog.Hash
+	// committed counts the leaves in committed transactions, durable or
+	// not yet (the tree holds the durable ones); writer only.
+	committed uint64
 
 	signer         *tlog.Signer
 	origin         string
@@ -86,6 +90,7 @@ func (s *Store) openLog(ctx context.Context, dir string, opts Options) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("while loading the log: %w", err)
 	}
+	seq.committed = seq.tree.Size()
 	var size sql.NullInt64
 	if err := s.writer.QueryRowContext(ctx, `SELECT max(size) FROM log_checkpoints`).Scan(&size); err != nil {
 		return fmt.Errorf("while reading the last checkpoint: %w", err)
@@ -210,9 +215,7 @@ func (s *Store) appendLeaf(ctx context.Context, tx *sql.Tx, l store.Leaf, record
 // which runs insertLeafSQL in the current transaction.
 func (s *Store) appendLeafWith(exec func(args ...any) error, body []byte, recordID string) error {
 	seq := &s.seq
-	seq.mu.RLock()
-	idx := seq.tree.Size() + uint64(len(seq.pending))
-	seq.mu.RUnlock()
+	idx := seq.committed + uint64(len(seq.pending))
 	h := tlog.LeafHash(body)
 	var rid any
 	if recordID != "" {
@@ -225,17 +228,26 @@ func (s *Store) appendLeafWith(exec func(args ...any) error, body []byte, record
 	return nil
 }
 
-// publish moves a committed transaction's leaves into the tree.
-func (seq *sequencer) publish() {
-	if len(seq.pending) == 0 {
+// committedLeaves is called once the current transaction committed: its
+// leaves count as committed, and are handed over for the syncer to publish.
+func (seq *sequencer) committedLeaves() []tlog.Hash {
+	leaves := slices.Clone(seq.pending)
+	seq.committed += uint64(len(leaves))
+	seq.pending = seq.pending[:0]
+	return leaves
+}
+
+// publish puts a durable transaction's leaves into the tree, in commit order
+// (the syncer's).
+func (seq *sequencer) publish(leaves []tlog.Hash) {
+	if len(leaves) == 0 {
 		return
 	}
 	seq.mu.Lock()
-	for _, h := range seq.pending {
+	for _, h := range leaves {
 		seq.tree.Append(h)
 	}
 	seq.mu.Unlock()
-	seq.pending = seq.pending[:0]
 }
 
 // checkpoint signs the tree as it is, if it grew since the last checkpoint,

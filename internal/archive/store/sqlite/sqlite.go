@@ -1,8 +1,9 @@
 // Package sqlite is the archive's embedded backend: SQLite through the CGO-free
-// modernc.org/sqlite driver, in WAL mode with synchronous=FULL, so a commit is
-// on disk when it returns. One writer goroutine serialises every write and
-// merges concurrent ingests into one transaction (group commit): the fsync per
-// commit, not the row count, bounds ingest throughput on small machines.
+// modernc.org/sqlite driver, in WAL mode. One writer goroutine serialises
+// every write and merges concurrent ingests into one transaction (group
+// commit); a syncer fsyncs the WAL behind it and answers each commit's
+// callers only once it is on disk (durability.go), so the writer never waits
+// on the disk and one fsync covers every commit queued behind it.
 package sqlite
 
 import (
@@ -75,6 +76,8 @@ type Store struct {
 	shipper *shipping.Shipper
 	// walCheckpointer copies the WAL back off the writer's path.
 	walCheckpointer *walCheckpointer
+	// sync makes commits durable and answers their callers (durability.go).
+	sync *syncer
 	// stmts are prepared on the writer's connection; writer only.
 	stmts *writerStatements
 
@@ -105,7 +108,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)", "wal_autocheckpoint(0)"} {
+	// synchronous=NORMAL: the syncer, not the commit, fsyncs the WAL, and
+	// nothing is acknowledged before it has (durability.go).
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)", "wal_autocheckpoint(0)"} {
 		pragmas.Add("_pragma", p)
 	}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&_txlock=immediate")
@@ -140,21 +145,25 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sync = startSyncer(path, s.seq.publish)
 	s.checkpointEvery = opts.CheckpointInterval
 	if s.checkpointEvery <= 0 {
 		s.checkpointEvery = DefaultCheckpointInterval
 	}
 	if err := s.openLog(ctx, dir, opts); err != nil {
+		s.sync.close()
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
 	}
 	if err := s.openKeys(dir, opts); err != nil {
+		s.sync.close()
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
 	}
 	if err := s.compileHoldQueries(ctx); err != nil {
+		s.sync.close()
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
@@ -162,11 +171,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	// Leaves committed after the last checkpoint before a crash are signed
 	// now, rather than at the first tick.
 	if err := s.checkpoint(ctx); err != nil {
+		s.sync.close()
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
 	}
 	if s.walCheckpointer, err = startWALCheckpointer(path); err != nil {
+		s.sync.close()
 		_ = reader.Close()
 		_ = writer.Close()
 		return nil, err
@@ -191,6 +202,10 @@ func (s *Store) submit(ctx context.Context, job *writeJob) error {
 	if s.closed {
 		s.mu.RUnlock()
 		return store.ErrClosed
+	}
+	if err := s.sync.err(); err != nil {
+		s.mu.RUnlock()
+		return err
 	}
 	select {
 	case <-ctx.Done():
@@ -275,7 +290,9 @@ gather:
 	s.commitIngests(group)
 	if s.seq.checkpointSize == 0 {
 		// A new archive's first leaves are signed at once, so even one
-		// killed within its first second leaves a signed log behind.
+		// killed within its first second leaves a signed log behind; they
+		// are in the tree once durable.
+		_ = s.sync.wait(nil)
 		s.checkpointOrLog()
 	}
 	if next != nil {
@@ -287,7 +304,7 @@ gather:
 // fails, each ingest is retried alone, so one caller's bad batch never fails
 // another's.
 func (s *Store) commitIngests(group []*writeJob) {
-	err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+	leaves, err := s.commitTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 		for _, j := range group {
 			if err := s.applyIngest(ctx, tx, j.ingest); err != nil {
 				return err
@@ -295,7 +312,17 @@ func (s *Store) commitIngests(group []*writeJob) {
 		}
 		return nil
 	})
-	if err == nil || len(group) == 1 {
+	if err == nil {
+		// The callers are answered once the group is durable; the writer
+		// goes on meanwhile.
+		acks := make([]chan error, len(group))
+		for i, j := range group {
+			acks[i] = j.done
+		}
+		s.sync.enqueue(leaves, acks...)
+		return
+	}
+	if len(group) == 1 {
 		for _, j := range group {
 			j.done <- err
 		}
@@ -309,25 +336,35 @@ func (s *Store) commitIngests(group []*writeJob) {
 	}
 }
 
-// inTx runs fn in a transaction. Log leaves fn appends reach the tree only
-// if the transaction commits.
+// inTx runs fn in a transaction and returns once it is durable. Log leaves
+// fn appends reach the tree only if the transaction commits.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	leaves, err := s.commitTx(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return s.sync.wait(leaves)
+}
+
+// commitTx runs fn in a transaction and commits it, without waiting for it
+// to be durable; it returns the leaves the transaction appended, for the
+// syncer to put into the tree once they are. Writer only.
+func (s *Store) commitTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) ([]tlog.Hash, error) {
 	s.seq.pending = s.seq.pending[:0]
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("while beginning a transaction: %w", err)
+		return nil, fmt.Errorf("while beginning a transaction: %w", err)
 	}
 	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		s.seq.pending = s.seq.pending[:0]
-		return err
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		s.seq.pending = s.seq.pending[:0]
-		return fmt.Errorf("while committing: %w", err)
+		return nil, fmt.Errorf("while committing: %w", err)
 	}
-	s.seq.publish()
-	return nil
+	return s.seq.committedLeaves(), nil
 }
 
 // Ping checks that the database answers.
@@ -353,6 +390,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+	s.sync.close()
 	s.sealer.Close()
 	return errors.Join(s.walCheckpointer.close(), s.reader.Close(), s.stmts.close(), s.writer.Close())
 }
