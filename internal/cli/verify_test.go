@@ -119,8 +119,9 @@ func TestVerifyCommandJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || status != verifyExitProblems {
 		t.Fatalf("status %d, %v:\n%s", status, err, out)
 	}
-	// The record is gone, and its words are still in the index.
-	if len(r.Problems) != 2 || r.Kinds()[verify.KindIndex] != 1 ||
+	// The record is gone, its words are still in the index, and its data
+	// key still counts it.
+	if len(r.Problems) != 3 || r.Kinds()[verify.KindIndex] != 1 || r.Kinds()[verify.KindDataKey] != 1 ||
 		!slices.ContainsFunc(r.Problems, func(p verify.Problem) bool {
 			return p.Kind == verify.KindRecordMissing && p.Where == "record "+recordID
 		}) {
