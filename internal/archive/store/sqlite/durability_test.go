@@ -103,3 +103,52 @@ func TestAFailedFsyncStopsWrites(t *testing.T) {
 		t.Fatalf("a later Ingest = %v, want it refused with errNotDurable", err)
 	}
 }
+
+// TestShippingWaitsForDurability: a record committed but not yet durable is
+// not handed to the WORM copy until it is.
+func TestShippingWaitsForDurability(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, t.TempDir(), Options{CheckpointInterval: time.Hour})
+	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("first", day, "first", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var releaseOnce sync.Once
+	releaseSync := func() { releaseOnce.Do(func() { close(release) }) }
+	defer releaseSync()
+	s.sync.mu.Lock()
+	walSync := s.sync.fsync
+	s.sync.fsync = func() error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		return walSync()
+	}
+	s.sync.mu.Unlock()
+	go func() {
+		_, _ = s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("second", day, "second", 0)})
+	}()
+	<-entered // the second record is committed, and visible, but not durable
+	pending := make(chan int, 1)
+	go func() {
+		got, err := catalog{s}.Pending(ctx, 100)
+		if err != nil {
+			t.Error(err)
+		}
+		pending <- len(got)
+	}()
+	select {
+	case n := <-pending:
+		t.Fatalf("Pending returned %d records while the last commit was not durable", n)
+	case <-time.After(200 * time.Millisecond):
+	}
+	releaseSync()
+	if n := <-pending; n != 2 {
+		t.Fatalf("Pending after the commit became durable = %d records, want 2", n)
+	}
+}

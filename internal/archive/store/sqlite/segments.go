@@ -28,11 +28,24 @@ type catalog struct{ s *Store }
 
 var _ shipping.Catalog = catalog{}
 
-// Pending implements shipping.Catalog.
+// Pending implements shipping.Catalog. It returns durable records only: a
+// reader sees a commit before the syncer has made it durable
+// (durability.go), and a WORM copy must not outlive a record that a power
+// loss then takes. Every record visible before the empty write below reaches
+// the writer was committed, and handed to the syncer, before it; the syncer
+// makes commits durable in order; so once that write returns, they are.
 func (c catalog) Pending(ctx context.Context, limit int) ([]shipping.Pending, error) {
+	var visible int64
+	if err := c.s.reader.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&visible); err != nil {
+		return nil, fmt.Errorf("while reading records to ship: %w", err)
+	}
+	if err := c.s.exclusive(ctx, func(context.Context, *sql.Tx) error { return nil }); err != nil {
+		return nil, fmt.Errorf("while waiting for records to ship to be durable: %w", err)
+	}
 	rows, err := c.s.reader.QueryContext(ctx, `SELECT r.seq, r.account, r.key_id, k.bucket, r.record FROM records r
 		JOIN data_keys k ON k.id = r.key_id
-		WHERE r.seq > coalesce((SELECT shipped_seq FROM segment_shipping WHERE id = 1), 0) ORDER BY r.seq LIMIT ?`, limit)
+		WHERE r.seq > coalesce((SELECT shipped_seq FROM segment_shipping WHERE id = 1), 0) AND r.seq <= ?
+		ORDER BY r.seq LIMIT ?`, visible, limit)
 	if err != nil {
 		return nil, fmt.Errorf("while reading records to ship: %w", err)
 	}
