@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"time"
+
+	"github.com/vigil-operator/vigil/internal/fsync"
 )
 
 // Sink receives an export's files. Export writes one file at a time (it
@@ -97,23 +99,11 @@ func (s *DirSink) Close() error {
 		return nil
 	}
 	for dir := range s.dirs {
-		if err := syncPath(filepath.Join(s.root, filepath.FromSlash(dir))); err != nil {
+		if err := fsync.Path(filepath.Join(s.root, filepath.FromSlash(dir))); err != nil {
 			return fmt.Errorf("export: syncing folder %s: %w", dir, err)
 		}
 	}
 	return nil
-}
-
-func syncPath(p string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 type dirFile struct {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/vigil-operator/vigil/internal/fsync"
 )
 
 // FS is a Backend on a local filesystem, for single-node installs and
@@ -562,12 +564,7 @@ func mkdirAllSync(dir string) error {
 // syncDir makes a directory's entries (new, renamed or removed files)
 // durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := fsync.Path(dir); err != nil {
 		return fmt.Errorf("while syncing directory %s: %w", dir, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/vigil-operator/vigil/internal/fsync"
 )
 
 // The cursor file records the position up to which the archive has
@@ -90,12 +92,7 @@ func writeCursor(dir string, p Position) error {
 
 // syncDir makes directory entries (created, renamed or removed files) durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("while opening spool directory to sync it: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := fsync.Path(dir); err != nil {
 		return fmt.Errorf("while syncing spool directory: %w", err)
 	}
 	return nil

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/vigil-operator/vigil/internal/archive/tlog"
+	"github.com/vigil-operator/vigil/internal/fsync"
 )
 
 // The writer commits with synchronous=NORMAL: SQLite writes a transaction's
@@ -33,7 +33,7 @@ type syncItem struct {
 }
 
 type syncer struct {
-	// fsync makes the WAL durable (syncWAL); tests replace it.
+	// fsync makes the WAL durable (fsync.Path); tests replace it.
 	fsync   func() error
 	walPath string
 	publish func([]tlog.Hash)
@@ -54,7 +54,7 @@ const syncQueue = 64
 
 func startSyncer(dbPath string, publish func([]tlog.Hash)) *syncer {
 	sy := &syncer{walPath: dbPath + "-wal", publish: publish, items: make(chan syncItem, syncQueue), stopped: make(chan struct{})}
-	sy.fsync = sy.syncWAL
+	sy.fsync = func() error { return fsync.Path(sy.walPath) }
 	go sy.loop()
 	return sy
 }
@@ -117,20 +117,6 @@ func (sy *syncer) sync() error {
 		return sy.failed
 	}
 	return nil
-}
-
-// syncWAL fsyncs the WAL through a descriptor of its own: fsync makes the
-// file's written pages durable whichever descriptor wrote them.
-func (sy *syncer) syncWAL() error {
-	f, err := os.Open(sy.walPath)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // err is the failure that stopped durability, if any.

@@ -17,13 +17,12 @@ func treeSize(s *Store) uint64 {
 	return s.seq.tree.Size()
 }
 
-// TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable holds the WAL's fsync:
-// the ingest that committed meanwhile is neither answered nor in the tree
-// (so neither signed nor provable) until the fsync returns.
-func TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable(t *testing.T) {
+// openSettledStore opens a store that has stored one record (making the
+// month's data key, so later commits are records only) and whose writer is
+// idle: no checkpoint ticks, and the first checkpoint already signed.
+func openSettledStore(t *testing.T) *Store {
+	t.Helper()
 	ctx := context.Background()
-	// No checkpoint ticks: the only commit after the first ingest (which
-	// also creates the month's data key) is the second ingest's.
 	s := openTestStore(t, t.TempDir(), Options{CheckpointInterval: time.Hour})
 	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("first", day, "first", 0)}); err != nil {
 		t.Fatal(err)
@@ -33,28 +32,55 @@ func TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable(t *testing.T) {
 	if _, err := s.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before := treeSize(s)
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	var releaseOnce sync.Once
-	releaseSync := func() { releaseOnce.Do(func() { close(release) }) }
-	// A failing check must not leave the store's Close waiting on the disk.
-	defer releaseSync()
+	return s
+}
+
+// replaceFsync swaps the syncer's fsync of the WAL; fn gets the real one.
+func replaceFsync(s *Store, fn func(walSync func() error) error) {
 	s.sync.mu.Lock()
+	defer s.sync.mu.Unlock()
 	walSync := s.sync.fsync
-	s.sync.fsync = func() error {
+	s.sync.fsync = func() error { return fn(walSync) }
+}
+
+// holdFsync makes every fsync of the WAL wait for release; entered is
+// signalled when one starts. The test's end releases it, so a failing check
+// cannot leave the store's Close waiting on the disk.
+func holdFsync(t *testing.T, s *Store) (entered <-chan struct{}, release func()) {
+	t.Helper()
+	in, held := make(chan struct{}, 1), make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(held) }) }
+	// Cleanups run last first: this one before the store's Close.
+	t.Cleanup(release)
+	replaceFsync(s, func(walSync func() error) error {
 		select {
-		case entered <- struct{}{}:
+		case in <- struct{}{}:
 		default:
 		}
-		<-release
+		<-held
 		return walSync()
-	}
-	s.sync.mu.Unlock()
+	})
+	return in, release
+}
+
+func ingestInBackground(s *Store, native string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("second", day, "second", 0)})
+		_, err := s.Ingest(context.Background(), "desk/a", "A", "t", []capture.Envelope{storetest.Envelope(native, day, native, 0)})
 		done <- err
 	}()
+	return done
+}
+
+// TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable holds the WAL's fsync:
+// the ingest that committed meanwhile is neither answered nor in the tree
+// (so neither signed nor provable) until the fsync returns.
+func TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable(t *testing.T) {
+	s := openSettledStore(t)
+	before := treeSize(s)
+	entered, release := holdFsync(t, s)
+	done := ingestInBackground(s, "second")
 	<-entered
 	select {
 	case err := <-done:
@@ -64,7 +90,7 @@ func TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable(t *testing.T) {
 	if got := treeSize(s); got != before {
 		t.Fatalf("the tree grew from %d to %d before the commit was durable", before, got)
 	}
-	releaseSync()
+	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -76,30 +102,16 @@ func TestNothingIsAcknowledgedOrLoggedBeforeItIsDurable(t *testing.T) {
 // TestAFailedFsyncStopsWrites: the commits behind a failed fsync fail, are
 // never put into the tree, and every later write is refused.
 func TestAFailedFsyncStopsWrites(t *testing.T) {
-	ctx := context.Background()
-	s := openTestStore(t, t.TempDir(), Options{CheckpointInterval: time.Hour})
-	// The month's data key is made (and durable) first, so what fails
-	// below is the record's own commit.
-	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("first", day, "first", 0)}); err != nil {
-		t.Fatal(err)
-	}
-	// The writer signs a new archive's first leaves after answering; a
-	// checkpoint job queues behind that, so the writer is idle after it.
-	if _, err := s.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openSettledStore(t)
 	before := treeSize(s)
-	s.sync.mu.Lock()
-	s.sync.fsync = func() error { return errors.New("input/output error") }
-	s.sync.mu.Unlock()
-	_, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("lost", day, "lost", 0)})
-	if !errors.Is(err, errNotDurable) {
+	replaceFsync(s, func(func() error) error { return errors.New("input/output error") })
+	if err := <-ingestInBackground(s, "lost"); !errors.Is(err, errNotDurable) {
 		t.Fatalf("Ingest after a failed fsync = %v, want errNotDurable", err)
 	}
 	if got := treeSize(s); got != before {
 		t.Fatalf("the tree grew from %d to %d with a commit that never became durable", before, got)
 	}
-	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("later", day, "later", 0)}); !errors.Is(err, errNotDurable) {
+	if err := <-ingestInBackground(s, "later"); !errors.Is(err, errNotDurable) {
 		t.Fatalf("a later Ingest = %v, want it refused with errNotDurable", err)
 	}
 }
@@ -107,36 +119,13 @@ func TestAFailedFsyncStopsWrites(t *testing.T) {
 // TestShippingWaitsForDurability: a record committed but not yet durable is
 // not handed to the WORM copy until it is.
 func TestShippingWaitsForDurability(t *testing.T) {
-	ctx := context.Background()
-	s := openTestStore(t, t.TempDir(), Options{CheckpointInterval: time.Hour})
-	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("first", day, "first", 0)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	var releaseOnce sync.Once
-	releaseSync := func() { releaseOnce.Do(func() { close(release) }) }
-	defer releaseSync()
-	s.sync.mu.Lock()
-	walSync := s.sync.fsync
-	s.sync.fsync = func() error {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		return walSync()
-	}
-	s.sync.mu.Unlock()
-	go func() {
-		_, _ = s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("second", day, "second", 0)})
-	}()
+	s := openSettledStore(t)
+	entered, release := holdFsync(t, s)
+	ingestInBackground(s, "second")
 	<-entered // the second record is committed, and visible, but not durable
 	pending := make(chan int, 1)
 	go func() {
-		got, err := catalog{s}.Pending(ctx, 100)
+		got, err := catalog{s}.Pending(context.Background(), 100)
 		if err != nil {
 			t.Error(err)
 		}
@@ -147,7 +136,7 @@ func TestShippingWaitsForDurability(t *testing.T) {
 		t.Fatalf("Pending returned %d records while the last commit was not durable", n)
 	case <-time.After(200 * time.Millisecond):
 	}
-	releaseSync()
+	release()
 	if n := <-pending; n != 2 {
 		t.Fatalf("Pending after the commit became durable = %d records, want 2", n)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -12,46 +13,41 @@ import (
 	"github.com/vigil-operator/vigil/internal/capture"
 )
 
+// keyCountsFrom reads (key id, count) rows.
+func keyCountsFrom(t *testing.T, s *Store, query string) map[string]int64 {
+	t.Helper()
+	rows, err := s.reader.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		counts[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
 // assertKeyCounts checks every data key's count against the records sealed
 // under it.
 func assertKeyCounts(t *testing.T, s *Store) {
 	t.Helper()
-	counted := map[string]int64{}
-	rows, err := s.reader.Query(`SELECT id, records FROM data_keys`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
-		counted[id] = n
-	}
-	rows.Close()
-	sealed := map[string]int64{}
-	rows, err = s.reader.Query(`SELECT key_id, count(*) FROM records WHERE key_id IS NOT NULL GROUP BY key_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			t.Fatal(err)
-		}
-		sealed[id] = n
-	}
-	rows.Close()
-	for id, n := range sealed {
-		if counted[id] != n {
-			t.Errorf("data key %s counts %d records, %d are sealed under it", id, counted[id], n)
-		}
-	}
-	for id, n := range counted {
-		if n != sealed[id] {
-			t.Errorf("data key %s counts %d records, %d are sealed under it", id, n, sealed[id])
+	counted := keyCountsFrom(t, s, `SELECT id, records FROM data_keys`)
+	sealed := keyCountsFrom(t, s, `SELECT key_id, count(*) FROM records WHERE key_id IS NOT NULL GROUP BY key_id`)
+	// A key missing from one side reads as zero there.
+	ids := maps.Clone(counted)
+	maps.Copy(ids, sealed)
+	for id := range ids {
+		if counted[id] != sealed[id] {
+			t.Errorf("data key %s counts %d records, %d are sealed under it", id, counted[id], sealed[id])
 		}
 	}
 }

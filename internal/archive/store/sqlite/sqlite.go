@@ -146,41 +146,33 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.now = time.Now
 	}
 	s.sync = startSyncer(path, s.seq.publish)
+	// abandon undoes a half-opened store.
+	abandon := func(err error) (*Store, error) {
+		s.sync.close()
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
 	s.checkpointEvery = opts.CheckpointInterval
 	if s.checkpointEvery <= 0 {
 		s.checkpointEvery = DefaultCheckpointInterval
 	}
 	if err := s.openLog(ctx, dir, opts); err != nil {
-		s.sync.close()
-		_ = reader.Close()
-		_ = writer.Close()
-		return nil, err
+		return abandon(err)
 	}
 	if err := s.openKeys(dir, opts); err != nil {
-		s.sync.close()
-		_ = reader.Close()
-		_ = writer.Close()
-		return nil, err
+		return abandon(err)
 	}
 	if err := s.compileHoldQueries(ctx); err != nil {
-		s.sync.close()
-		_ = reader.Close()
-		_ = writer.Close()
-		return nil, err
+		return abandon(err)
 	}
 	// Leaves committed after the last checkpoint before a crash are signed
 	// now, rather than at the first tick.
 	if err := s.checkpoint(ctx); err != nil {
-		s.sync.close()
-		_ = reader.Close()
-		_ = writer.Close()
-		return nil, err
+		return abandon(err)
 	}
 	if s.walCheckpointer, err = startWALCheckpointer(path); err != nil {
-		s.sync.close()
-		_ = reader.Close()
-		_ = writer.Close()
-		return nil, err
+		return abandon(err)
 	}
 	go s.writeLoop()
 	// Records stored before encryption at rest are sealed now, once.
