@@ -116,17 +116,25 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 	symIdx := int32(-1)
 	for i := 0; i < len(text); {
 		var r rune
+		var s symbol
 		size := 1
 		if c := text[i]; c < utf8.RuneSelf {
-			r = rune(c)
-		} else if r, size = decode3(text, i); size == 0 {
-			r, size = utf8.DecodeRuneInString(text[i:])
-		}
-		var s symbol
-		if r < 0x10000 {
-			s = m.sym[r]
+			r, s = rune(c), m.sym[c]
+		} else if c-0xE4 <= 0xE9-0xE4 && i+2 < len(text) && (text[i+1]^0x80|text[i+2]^0x80)&0xC0 == 0 {
+			// Ideographs, most of a Chinese message, decoded in line: with
+			// lead bytes E4-E9 any two continuation bytes make a valid
+			// scalar value (U+4000-U+9FFF), so there is nothing else to check.
+			r = rune(c&0x0F)<<12 | rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F)
+			s, size = m.sym[r], 3
 		} else {
-			s = m.symbolOf(r)
+			if r, size = decode3(text, i); size == 0 {
+				r, size = utf8.DecodeRuneInString(text[i:])
+			}
+			if r < 0x10000 {
+				s = m.sym[r]
+			} else {
+				s = m.symbolOf(r)
+			}
 		}
 		st.buckets[s>>symScriptShift&7]++
 		switch normalize.Kind(s >> symKindShift & 3) {

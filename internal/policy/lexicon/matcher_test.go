@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vigil-operator/vigil/internal/policy/normalize"
 )
 
 func build(t testing.TB, terms ...string) *Matcher {
@@ -140,6 +142,39 @@ func TestStatsCountScriptsAndInvisibles(t *testing.T) {
 	m.Scan("佢哋\u200b唔係 ok", nil, &st)
 	if st.Invisible != 1 || st.Script.Cantonese == 0 || st.Script.Latin != 2 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestScanDecodesEveryIdeograph checks the scan's in-line decoding of
+// three-byte ideographs against Go's decoder: every rune of U+4000-U+9FFF,
+// then invalid and truncated sequences with those lead bytes, must be counted
+// exactly as ranging over the string and looking each rune up counts them.
+func TestScanDecodesEveryIdeograph(t *testing.T) {
+	var sb strings.Builder
+	for r := rune(0x4000); r <= 0x9FFF; r++ {
+		sb.WriteRune(r)
+	}
+	sb.WriteString("\xe4\x80a\xe9\xbf\xc0\xe5\xe6\xb8\xad\xe4\xb8")
+	text := sb.String()
+	var want Stats
+	for _, r := range text {
+		e := normalize.Lookup(r)
+		want.Script.Add(e.Kind(), e.Flags())
+		if e.Kind() == normalize.KindText {
+			want.Symbols++
+		}
+	}
+	m := build(t, "洗钱")
+	var st Stats
+	hits := m.Scan(text, nil, &st)
+	if st.Script != want.Script || st.Symbols != want.Symbols {
+		t.Fatalf("stats %+v %d symbols, want %+v %d", st.Script, st.Symbols, want.Script, want.Symbols)
+	}
+	if len(hits) != 0 {
+		t.Fatalf("hits %v in a text without the term", hits)
+	}
+	if got := found(m, "\xe4\xb8洗\xe9钱"); !slices.Equal(got, []string{"洗钱@洗\xe9钱"}) {
+		t.Fatalf("invalid bytes inside a term: %q", got)
 	}
 }
 
