@@ -14,13 +14,14 @@ package lexicon
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/vigil-operator/vigil/internal/policy/normalize"
 )
 
 // MaxTermSymbols bounds a term's folded length; hits are located through a
-// ring of this many recent symbol offsets.
+// ring of recent symbol offsets as long as the longest term.
 const MaxTermSymbols = 512
 
 // TermID names a term in a Matcher.
@@ -123,6 +124,11 @@ func isWordRune(r rune) bool {
 // Build compiles the terms into a Matcher.
 func (b *Builder) Build() *Matcher {
 	m := &Matcher{terms: b.terms}
+	longest := 1
+	for _, t := range b.terms {
+		longest = max(longest, len(t.Symbols))
+	}
+	m.ringMask = int32(1<<bits.Len(uint(longest-1))) - 1
 	m.assignClasses()
 	trie := m.buildTrie()
 	m.buildDoubleArray(trie)

@@ -63,12 +63,34 @@ type Matcher struct {
 	nodes       []daNode
 	base, check []int32
 	term        []TermID
-	// root is the root's transition per class (0 for none): nearly every
-	// character of a message goes through the root, and this small dense
-	// table stays in cache where the root's slots of the double array,
-	// spread over the whole class range, do not.
-	root []int32
+	// ringMask is one less than the size of the scan's ring of recent
+	// symbol offsets: a power of two no smaller than the longest term.
+	ringMask int32
+	// root is the root's transition per class: nearly every character of a
+	// message goes through the root, and this small dense table stays in
+	// cache where the root's slots of the double array, spread over the
+	// whole class range, do not.
+	root []rootEdge
 }
+
+// rootEdge is the root's transition on one class: the state it leads to (0
+// for none) and a signature of that state's own transitions, bit c%64 set
+// for each class c it has one on. With thousands of terms most characters
+// begin some term, and the next character rarely continues it; the
+// signature tells so without touching the double array, and since a state
+// one symbol deep fails to the root, the scan goes straight back to this
+// table.
+type rootEdge struct {
+	children uint64
+	state    int32
+}
+
+// smallRing is the largest ring of symbol offsets kept on the stack.
+const smallRing = 64
+
+// allChildren is the signature of a state whose transitions are not known:
+// the scan takes the full step.
+const allChildren = ^uint64(0)
 
 // daNode is one slot of the double array. A transition from state s on
 // class c goes to t = base[s]+c when nodes[t].check == s; fail is the
@@ -111,8 +133,19 @@ type Stats struct {
 // nested ones included (exceptions and proximity need them all). Hits whose
 // Latin ends are not on word boundaries are dropped.
 func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
-	var ring [MaxTermSymbols]int32
+	// The ring of recent symbol offsets needs only as many entries as the
+	// longest term has symbols; a small one on the stack costs nothing to
+	// clear, where clearing MaxTermSymbols entries for every message did.
+	var small [smallRing]int32
+	ring := small[:]
+	if m.ringMask >= smallRing {
+		ring = make([]int32, m.ringMask+1)
+	}
 	state := int32(0)
+	// children is the signature of state's transitions when state is the
+	// root (none: every class goes through the root table) or one symbol
+	// deep (see rootEdge), and allChildren otherwise.
+	children := uint64(0)
 	symIdx := int32(-1)
 	for i := 0; i < len(text); {
 		var r rune
@@ -153,22 +186,30 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 					continue
 				}
 				symIdx++
-				ring[symIdx%MaxTermSymbols] = int32(i)
+				ring[symIdx&m.ringMask] = int32(i)
 				state = m.step(state, m.classOf[p])
-				hits = m.report(text, state, symIdx, &ring, i+size, hits)
+				hits = m.report(text, state, symIdx, ring, i+size, hits)
 			}
+			children = allChildren
 			i += size
 			continue
 		}
 		symIdx++
-		ring[symIdx%MaxTermSymbols] = int32(i)
+		ring[symIdx&m.ringMask] = int32(i)
 		class := uint16(s & symClassMask)
-		if class == 0 {
-			state = 0
-		} else {
-			state = m.step(state, class)
+		switch {
+		case class == 0:
+			state, children = 0, 0
+		case children&(1<<(class&63)) == 0:
+			// The state is the root or one symbol deep, and has no
+			// transition on class: the transition is the root's. No term
+			// ends one symbol deep, so there is nothing to report.
+			e := &m.root[class]
+			state, children = e.state, e.children
+		default:
+			state, children = m.step(state, class), allChildren
 			if m.nodes[state].emit >= 0 {
-				hits = m.report(text, state, symIdx, &ring, i+size, hits)
+				hits = m.report(text, state, symIdx, ring, i+size, hits)
 			}
 		}
 		i += size
@@ -188,7 +229,7 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 func (m *Matcher) step(state int32, class uint16) int32 {
 	for {
 		if state == 0 {
-			return m.root[class]
+			return m.root[class].state
 		}
 		t := m.nodes[state].base + int32(class)
 		if t < int32(len(m.nodes)) && m.nodes[t].check == state {
@@ -199,11 +240,11 @@ func (m *Matcher) step(state int32, class uint16) int32 {
 }
 
 // report appends the terms ending at state whose word boundaries hold.
-func (m *Matcher) report(text string, state, symIdx int32, ring *[MaxTermSymbols]int32, end int, hits []Hit) []Hit {
+func (m *Matcher) report(text string, state, symIdx int32, ring []int32, end int, hits []Hit) []Hit {
 	for x := m.nodes[state].emit; x >= 0; x = m.nodes[m.nodes[x].fail].emit {
 		id := m.term[x]
 		t := &m.terms[id]
-		start := ring[(symIdx-int32(len(t.Symbols))+1)%MaxTermSymbols]
+		start := ring[(symIdx-int32(len(t.Symbols))+1)&m.ringMask]
 		if (!t.WordStart || boundaryBefore(text, int(start))) && (!t.WordEnd || boundaryAfter(text, end)) {
 			hits = append(hits, Hit{Term: id, Start: start, End: int32(end), Symbol: symIdx})
 		}

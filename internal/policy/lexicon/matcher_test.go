@@ -145,6 +145,26 @@ func TestStatsCountScriptsAndInvisibles(t *testing.T) {
 	}
 }
 
+// TestScanLocatesLongTerms checks hit offsets for terms around the size of
+// the ring kept on the stack and far past it, each written with a separator
+// after every letter so that the span differs from the symbol count.
+func TestScanLocatesLongTerms(t *testing.T) {
+	for _, n := range []int{smallRing - 1, smallRing, smallRing + 1, 3 * smallRing, MaxTermSymbols} {
+		var term, spaced strings.Builder
+		for i := range n {
+			letter := string(rune('a' + i%7))
+			term.WriteString(letter)
+			spaced.WriteString(letter + " ")
+		}
+		m := build(t, term.String(), "洗钱")
+		text := "洗钱 " + spaced.String() + "洗钱"
+		want := []string{"洗钱@洗钱", term.String() + "@" + strings.TrimSpace(spaced.String()), "洗钱@洗钱"}
+		if got := found(m, text); !slices.Equal(got, want) {
+			t.Fatalf("term of %d symbols: got %q", n, got)
+		}
+	}
+}
+
 // TestScanDecodesEveryIdeograph checks the scan's in-line decoding of
 // three-byte ideographs against Go's decoder: every rune of U+4000-U+9FFF,
 // then invalid and truncated sequences with those lead bytes, must be counted

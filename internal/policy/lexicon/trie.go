@@ -98,9 +98,13 @@ func (m *Matcher) buildDoubleArray(nodes []trieNode) {
 		m.term[i] = -1
 	}
 	m.base, m.check = nil, nil
-	m.root = make([]int32, m.classes)
+	m.root = make([]rootEdge, m.classes)
 	for c, child := range nodes[0].children {
-		m.root[c] = at[child]
+		e := rootEdge{state: at[child]}
+		for gc := range nodes[child].children {
+			e.children |= 1 << (gc & 63)
+		}
+		m.root[c] = e
 	}
 	// Failure links in breadth-first order: a child's link is where its
 	// parent's link goes on the same class.
