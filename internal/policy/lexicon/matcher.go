@@ -198,12 +198,11 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 		ring[symIdx&m.ringMask] = int32(i)
 		class := uint16(s & symClassMask)
 		switch {
-		case class == 0:
-			state, children = 0, 0
 		case children&(1<<(class&63)) == 0:
 			// The state is the root or one symbol deep, and has no
 			// transition on class: the transition is the root's. No term
-			// ends one symbol deep, so there is nothing to report.
+			// ends one symbol deep, so there is nothing to report. Class 0,
+			// in no term, lands here too, on the root's empty entry.
 			e := &m.root[class]
 			state, children = e.state, e.children
 		default:
