@@ -153,17 +153,10 @@ func (m *Matcher) Scan(text string, hits []Hit, st *Stats) []Hit {
 		size := 1
 		if c := text[i]; c < utf8.RuneSelf {
 			r, s = rune(c), m.sym[c]
-		} else if c-0xE4 <= 0xE9-0xE4 && i+2 < len(text) && (text[i+1]^0x80|text[i+2]^0x80)&0xC0 == 0 {
-			// Ideographs, most of a Chinese message, decoded in line: with
-			// lead bytes E4-E9 any two continuation bytes make a valid
-			// scalar value (U+4000-U+9FFF), so there is nothing else to check.
-			r = rune(c&0x0F)<<12 | rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F)
-			s, size = m.sym[r], 3
+		} else if r, size = decode3(text, i); size != 0 {
+			s = m.sym[r]
 		} else {
-			if r, size = decode3(text, i); size == 0 {
-				r, size = utf8.DecodeRuneInString(text[i:])
-			}
-			if r < 0x10000 {
+			if r, size = utf8.DecodeRuneInString(text[i:]); r < 0x10000 {
 				s = m.sym[r]
 			} else {
 				s = m.symbolOf(r)
@@ -298,17 +291,20 @@ func continuesWord(e normalize.Entry) bool {
 
 // decode3 decodes a well-formed three-byte sequence (all of CJK and most
 // symbols) without the general decoder's branches; size 0 sends anything
-// else to utf8.DecodeRuneInString.
+// else to utf8.DecodeRuneInString. It is small enough to be inlined: Chinese
+// text is mostly these sequences, and a call for each would cost as much as
+// the rest of the character's work.
 func decode3(text string, i int) (rune, int) {
 	if i+2 >= len(text) {
 		return 0, 0
 	}
-	c0, c1, c2 := text[i], text[i+1], text[i+2]
-	if c0&0xF0 != 0xE0 || c1&0xC0 != 0x80 || c2&0xC0 != 0x80 {
-		return 0, 0
-	}
-	r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
-	if r < 0x800 || r >= 0xD800 && r <= 0xDFFF {
+	// The three bytes as one word: lead byte 1110xxxx and two continuation
+	// bytes 10xxxxxx are one masked compare.
+	v := uint32(text[i])<<16 | uint32(text[i+1])<<8 | uint32(text[i+2])
+	r := rune(v>>4&0xF000 | v>>2&0x0FC0 | v&0x3F)
+	// Not overlong, not a surrogate (U+D800-U+DFFF share their top five
+	// bits).
+	if v&0xF0C0C0 != 0xE08080 || r < 0x800 || r>>11 == 0xD800>>11 {
 		return 0, 0
 	}
 	return r, 3

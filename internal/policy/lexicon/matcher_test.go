@@ -165,10 +165,31 @@ func TestScanLocatesLongTerms(t *testing.T) {
 	}
 }
 
-// TestScanDecodesEveryIdeograph checks the scan's in-line decoding of
-// three-byte ideographs against Go's decoder: every rune of U+4000-U+9FFF,
-// then invalid and truncated sequences with those lead bytes, must be counted
-// exactly as ranging over the string and looking each rune up counts them.
+// TestDecode3MatchesTheStandardDecoder tries every lead byte E0-EF with
+// every pair of following bytes: decode3 must decode exactly the
+// sequences Go's decoder reads as one three-byte rune, to the same rune.
+func TestDecode3MatchesTheStandardDecoder(t *testing.T) {
+	for c0 := 0xE0; c0 <= 0xEF; c0++ {
+		for c1 := range 256 {
+			for c2 := range 256 {
+				text := string([]byte{byte(c0), byte(c1), byte(c2)})
+				want, wantSize := utf8.DecodeRuneInString(text)
+				got, size := decode3(text, 0)
+				if wantSize == 3 && (size != 3 || got != want) || wantSize != 3 && size != 0 {
+					t.Fatalf("decode3(% x) = %U, %d; the standard decoder reads %U, %d", text, got, size, want, wantSize)
+				}
+			}
+		}
+	}
+	if _, size := decode3("\xe4\xb8", 0); size != 0 {
+		t.Fatal("decode3 read past the end of a truncated sequence")
+	}
+}
+
+// TestScanDecodesEveryIdeograph checks the scan's decoding against Go's
+// decoder: every rune of U+4000-U+9FFF, then invalid and truncated
+// sequences with those lead bytes, must be counted exactly as ranging over
+// the string and looking each rune up counts them.
 func TestScanDecodesEveryIdeograph(t *testing.T) {
 	var sb strings.Builder
 	for r := rune(0x4000); r <= 0x9FFF; r++ {

@@ -177,20 +177,8 @@ func TestPurgeDestroysAnEmptiedMonthsKey(t *testing.T) {
 func TestIngestResealsAfterLosingARaceWithAPurge(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, t.TempDir(), Options{})
-	jan := time.Date(2020, 1, 10, 0, 0, 0, 0, time.UTC)
-	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("m1", jan, "first", 0)}); err != nil {
-		t.Fatal(err)
-	}
-	stale := storetest.Envelope("m2", jan.Add(time.Hour), "sealed before the purge", 0)
-	sealed, err := s.sealer.SealEnvelope(ctx, "desk/a", stale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep, err := s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{"desk/a"}, Cutoff: jan.AddDate(0, 2, 0), MaxRecords: 10, Rule: "r/r", Actor: "op"}); err != nil || rep.KeysDestroyed != 1 {
-		t.Fatalf("purge = %+v, %v", rep, err)
-	}
-	job := newIngestJob("desk/a", "A", "t", []capture.Envelope{stale})
-	job.setSealed(0, sealed)
+	job := jobThatLostARaceWithAPurge(t, s)
+	stale := job.envs[0]
 	if err := s.submit(ctx, &writeJob{ingest: job}); !errors.Is(err, errKeyDestroyed) {
 		t.Fatalf("a batch sealed under a destroyed key = %v, want errKeyDestroyed", err)
 	}
@@ -201,6 +189,31 @@ func TestIngestResealsAfterLosingARaceWithAPurge(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Record.Text != "sealed before the purge" {
 		t.Fatalf("List = %+v, %v", got, err)
 	}
+}
+
+// jobThatLostARaceWithAPurge stores a record of January 2020 in desk/a,
+// seals a second record of that month under the month's key, then purges
+// the month, destroying the key: the job it returns holds the second record
+// sealed under the destroyed key, as a batch that lost its race with the
+// purge would.
+func jobThatLostARaceWithAPurge(t *testing.T, s *Store) *ingestJob {
+	t.Helper()
+	ctx := context.Background()
+	jan := time.Date(2020, 1, 10, 0, 0, 0, 0, time.UTC)
+	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("first", jan, "first", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	stale := storetest.Envelope("stale", jan.Add(time.Hour), "sealed before the purge", 0)
+	sealed, err := s.sealer.SealEnvelope(ctx, "desk/a", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{"desk/a"}, Cutoff: jan.AddDate(0, 2, 0), MaxRecords: 10, Rule: "r/r", Actor: "op"}); err != nil || rep.KeysDestroyed != 1 {
+		t.Fatalf("purge = %+v, %v", rep, err)
+	}
+	job := newIngestJob("desk/a", "A", "t", []capture.Envelope{stale})
+	job.setSealed(0, sealed)
+	return job
 }
 
 func TestTamperedCiphertextIsRefusedNotReturned(t *testing.T) {

@@ -156,18 +156,7 @@ func TestLeafTimesFollowLogOrder(t *testing.T) {
 func TestFailedGroupRetriesEachBatchAlone(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, t.TempDir(), Options{})
-	jan := time.Date(2020, 1, 10, 0, 0, 0, 0, time.UTC)
-	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{storetest.Envelope("old", jan, "first", 0)}); err != nil {
-		t.Fatal(err)
-	}
-	staleEnv := storetest.Envelope("stale", jan.Add(time.Hour), "sealed before the purge", 0)
-	sealed, err := s.sealer.SealEnvelope(ctx, "desk/a", staleEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep, err := s.Purge(ctx, store.PurgeRequest{Accounts: []store.AccountKey{"desk/a"}, Cutoff: jan.AddDate(0, 2, 0), MaxRecords: 10, Rule: "r/r", Actor: "op"}); err != nil || rep.KeysDestroyed != 1 {
-		t.Fatalf("purge = %+v, %v", rep, err)
-	}
+	stale := jobThatLostARaceWithAPurge(t, s)
 	kept := storetest.Envelope("kept", day, "already stored", 1)
 	if _, err := s.Ingest(ctx, "desk/a", "A", "t", []capture.Envelope{kept}); err != nil {
 		t.Fatal(err)
@@ -192,8 +181,6 @@ func TestFailedGroupRetriesEachBatchAlone(t *testing.T) {
 			}
 		}
 	}
-	stale := newIngestJob("desk/a", "A", "t", []capture.Envelope{staleEnv})
-	stale.setSealed(0, sealed)
 	staleErr := make(chan error, 1)
 	go func() { staleErr <- s.submit(ctx, &writeJob{ingest: stale}) }()
 	waitQueued(1)
